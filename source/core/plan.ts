@@ -1,0 +1,113 @@
+import {InvalidReferenceError, describeError} from './errors.ts';
+import {findExclusion} from './exclusions.ts';
+import {formatReference, isImageIdReference, matchingRepoDigests, parseReference, type ImageReference} from './reference.ts';
+import type {ContainerFacts, Exclusion, ImageStore, Pin, Verdict} from './types.ts';
+
+/** A container the scan settles without asking any registry. */
+export interface SettledContainer {
+	readonly kind: 'settled';
+	readonly facts: ContainerFacts;
+	readonly reference: ImageReference | null;
+	readonly verdict: Verdict;
+}
+
+/** A container whose tag must be checked against its registry. */
+export interface ContainerToCheck {
+	readonly kind: 'check';
+	readonly facts: ContainerFacts;
+	readonly reference: ImageReference;
+	/** `registry/repository:tag`: containers with the same key share one HEAD. */
+	readonly key: string;
+	/** Digests that identify what this container runs: its RepoDigests for this repository (and, with the containerd store, its image id). */
+	readonly localDigests: readonly string[];
+}
+
+export type PlannedContainer = SettledContainer | ContainerToCheck;
+
+export interface ScanPlan {
+	readonly containers: readonly PlannedContainer[];
+	/** One entry per unique (registry, repository, tag), in first-seen order. */
+	readonly checks: ReadonlyMap<string, ImageReference>;
+}
+
+/**
+ * Decide, without any I/O, what each container needs: a verdict now (pinned, excluded, unknown,
+ * unreadable reference) or a registry check, and which checks are shared.
+ */
+export function planScan(
+	containers: readonly ContainerFacts[],
+	pins: readonly Pin[],
+	exclusions: readonly Exclusion[],
+	imageStore: ImageStore,
+): ScanPlan {
+	const planned: PlannedContainer[] = [];
+	const checks = new Map<string, ImageReference>();
+	for (const facts of containers) {
+		const entry = planContainer(facts, pins, exclusions, imageStore);
+		planned.push(entry);
+		if (entry.kind === 'check' && !checks.has(entry.key)) {
+			checks.set(entry.key, entry.reference);
+		}
+	}
+
+	return {containers: planned, checks};
+}
+
+function planContainer(facts: ContainerFacts, pins: readonly Pin[], exclusions: readonly Exclusion[], imageStore: ImageStore): PlannedContainer {
+	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({kind: 'settled', facts, reference, verdict});
+	const byId = isImageIdReference(facts.image, facts.imageId);
+	let reference: ImageReference | null = null;
+	let referenceProblem: string | null = null;
+	if (!byId) {
+		try {
+			reference = parseReference(facts.image);
+		} catch (error) {
+			if (!(error instanceof InvalidReferenceError)) {
+				throw error;
+			}
+
+			referenceProblem = describeError(error);
+		}
+	}
+
+	const pin = pins.find(candidate => candidate.name === facts.name);
+	if (pin !== undefined) {
+		return settle(reference, {status: 'pinned', reason: `Pinned by you on ${pin.pinnedAt.slice(0, 10)}; run "updock unpin ${facts.name}" to check it again.`, localDigest: reference?.digest ?? null});
+	}
+
+	const exclusion = findExclusion(exclusions, facts.image, reference);
+	if (exclusion !== undefined) {
+		return settle(reference, {status: 'excluded', reason: `The image matches exclusion ${exclusion.id} ("${exclusion.pattern}"); nothing is sent to its registry.`});
+	}
+
+	if (byId) {
+		return settle(null, {status: 'pinned', reason: 'Created from an image ID, which never changes; recreate it from a tag to follow updates.', localDigest: null});
+	}
+
+	if (reference === null) {
+		return settle(null, {status: 'error', error: `Cannot read the image reference: ${referenceProblem ?? 'unknown problem'}`, localDigest: null});
+	}
+
+	if (reference.digest !== null) {
+		return settle(reference, {status: 'pinned', reason: 'Created from a digest reference, which never changes; recreate it from a tag to follow updates.', localDigest: reference.digest});
+	}
+
+	if (facts.platform === null) {
+		return settle(reference, {status: 'unknown', reason: 'The image this container was created from is no longer in the engine, so there is nothing to compare with.'});
+	}
+
+	const localDigests = matchingRepoDigests(reference, facts.repoDigests);
+	if (imageStore === 'containerd' && facts.imageId.startsWith('sha256:')) {
+		// In the containerd image store the image id is the manifest or index digest itself.
+		localDigests.push(facts.imageId);
+	}
+
+	if (localDigests.length === 0) {
+		const reason = facts.repoDigests.length === 0
+			? 'Built or imported locally: the image has no registry digest to compare with.'
+			: `The image was not pulled from ${reference.registry}/${reference.repository} (its registry digests are for other repositories), so there is nothing to compare with.`;
+		return settle(reference, {status: 'unknown', reason});
+	}
+
+	return {kind: 'check', facts, reference, key: formatReference(reference), localDigests};
+}

@@ -1,0 +1,30 @@
+import type {ImageReference} from './reference.ts';
+import type {ContainerFacts, Exclusion, ImageStore, Pin, Platform, PlatformImage, RemoteTag} from './types.ts';
+
+/** The engine, as the scanner sees it. */
+export interface ContainerSource {
+	/** Every container, running or not, with the facts of the image it runs. */
+	listContainers(signal?: AbortSignal): Promise<ContainerFacts[]>;
+	/** Which image store the engine uses (it decides what an image id means). */
+	imageStore(signal?: AbortSignal): Promise<ImageStore>;
+}
+
+/** The registries, as the scanner sees them. Implementations throw RegistryError. */
+export interface RegistryClient {
+	/** HEAD the tag's manifest: the digest it points to now. */
+	headTag(reference: ImageReference, signal?: AbortSignal): Promise<RemoteTag>;
+	/** GET the manifest `digest` and, for an index, the child for `platform`: the image that platform gets. */
+	resolvePlatform(reference: ImageReference, digest: string, platform: Platform, signal?: AbortSignal): Promise<PlatformImage>;
+}
+
+/** What the scanner reads and remembers between scans. */
+export interface ScanMemory {
+	readonly pins: readonly Pin[];
+	readonly exclusions: readonly Exclusion[];
+	/** A remembered resolution of a remote digest for a platform, so a pending update costs no GET next time. */
+	platformImage(digest: string, platform: Platform): PlatformImage | undefined;
+}
+
+export interface Clock {
+	now(): Date;
+}

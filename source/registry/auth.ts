@@ -1,0 +1,279 @@
+import {RegistryError} from '../core/errors.ts';
+import {dockerHub} from '../core/reference.ts';
+import {ChallengeParseError, parseChallenges, type Challenge} from './challenge.ts';
+import {CredentialError, type Credential, type CredentialStore} from './credentials.ts';
+import {headerValues, registryOrigin, type HttpResponse, type RegistryHttp} from './http.ts';
+
+/** The Authorization header to send (undefined: anonymous) and how it was obtained. */
+export interface Authorization {
+	readonly value: string | undefined;
+	/** The bearer scope the token was asked for. */
+	readonly scope?: string;
+	/** True when the token came from the cache rather than a token request made for this call. */
+	readonly reused: boolean;
+}
+
+/** How a registry wants to be spoken to, learnt from `GET /v2/`. */
+type Scheme =
+	| {readonly kind: 'anonymous'}
+	| {readonly kind: 'basic'}
+	| {readonly kind: 'bearer'; readonly challenge: Challenge};
+
+interface CachedToken {
+	readonly token: string;
+	/** Epoch milliseconds after which the token is not used. */
+	readonly renewAt: number;
+}
+
+/** A failed ping is remembered this long, so one scan does not knock on a dead registry per repository. */
+const failureMemoryMs = 30_000;
+/** Renew tokens this long before they expire. */
+const renewEarlyMs = 5000;
+
+/**
+ * Authentication for registry requests: the ping and challenge, Basic or Bearer, tokens cached per
+ * (registry, scope) until shortly before they expire, and one refresh on a new challenge.
+ */
+export class RegistryAuth {
+	readonly #http: RegistryHttp;
+	readonly #credentials: CredentialStore;
+	readonly #now: () => number;
+	readonly #schemes = new Map<string, {promise: Promise<Scheme>; failedAt?: number}>();
+	readonly #tokens = new Map<string, Promise<CachedToken>>();
+
+	constructor(http: RegistryHttp, credentials: CredentialStore, now: () => number = Date.now) {
+		this.#http = http;
+		this.#credentials = credentials;
+		this.#now = now;
+	}
+
+	/** The Authorization header for pulling from `repository`, or undefined for anonymous access. */
+	async authorization(registry: string, repository: string, signal?: AbortSignal): Promise<Authorization> {
+		const scheme = await this.#scheme(registry, signal);
+		switch (scheme.kind) {
+			case 'anonymous': {
+				return {value: undefined, reused: false};
+			}
+
+			case 'basic': {
+				const credential = await this.#credential(registry);
+				return {value: credential?.kind === 'basic' ? basicHeader(credential) : undefined, reused: false};
+			}
+
+			case 'bearer': {
+				const {token, scope, reused} = await this.#token(registry, repository, scheme.challenge, false, signal);
+				return {value: `Bearer ${token}`, scope, reused};
+			}
+		}
+	}
+
+	/**
+	 * After a 401: if the registry now asks for something new (another scope, an expired or revoked
+	 * token), fetch a fresh token once and return the header to retry with; undefined means stop.
+	 */
+	async retryAuthorization(registry: string, repository: string, previous: Authorization, response: HttpResponse, signal?: AbortSignal): Promise<Authorization | undefined> {
+		const bearer = safeChallenges(response, registry).find(challenge => challenge.scheme === 'bearer');
+		if (bearer === undefined || previous.scope === undefined) {
+			return undefined;
+		}
+
+		const scope = bearer.params['scope'] ?? previous.scope;
+		// A token fetched just now for the very scope asked again will not fare better: the same challenge means stop.
+		if (!previous.reused && scope === previous.scope) {
+			return undefined;
+		}
+
+		const {token} = await this.#token(registry, repository, bearer, true, signal);
+		return {value: `Bearer ${token}`, scope, reused: false};
+	}
+
+	/** The error for a request still refused after authenticating as well as we can. */
+	async refusal(registry: string, repository: string, url: string): Promise<RegistryError> {
+		const credential = await this.#credential(registry).catch(() => undefined);
+		const what = registry === dockerHub
+			? `Docker Hub refused access to ${repository}: the repository does not exist or is private`
+			: `Registry ${registry} refused access to ${repository}`;
+		const message = credential === undefined
+			? `${what}, and ${this.#credentials.source} has no credentials for ${registry}. Run "docker login ${registry}" if it needs them.`
+			: `${what} with the credentials for ${registry} in ${this.#credentials.source}: they are wrong or lack pull access. Run "docker login ${registry}" again.`;
+		return new RegistryError({message, status: 401, code: credential === undefined ? 'AUTH_MISSING' : 'AUTH_REFUSED', url, temporary: false});
+	}
+
+	async #scheme(registry: string, signal?: AbortSignal): Promise<Scheme> {
+		const cached = this.#schemes.get(registry);
+		if (cached !== undefined && (cached.failedAt === undefined || this.#now() - cached.failedAt < failureMemoryMs)) {
+			return cached.promise;
+		}
+
+		const entry: {promise: Promise<Scheme>; failedAt?: number} = {promise: this.#ping(registry, signal)};
+		entry.promise.catch(() => {
+			entry.failedAt = this.#now();
+		});
+		this.#schemes.set(registry, entry);
+		return entry.promise;
+	}
+
+	async #ping(registry: string, signal?: AbortSignal): Promise<Scheme> {
+		const url = new URL('/v2/', registryOrigin(registry));
+		const response = await this.#http.send({method: 'GET', url, signal, registry});
+		if (response.status === 200) {
+			return {kind: 'anonymous'};
+		}
+
+		if (response.status !== 401) {
+			throw new RegistryError({
+				message: `Registry ${registry} answered HTTP ${response.status} to ${url.href}, where a registry answers 200 or 401. Is ${registry} a container registry?`,
+				status: response.status,
+				code: 'PING_FAILED',
+				url: url.href,
+				temporary: response.status >= 500,
+			});
+		}
+
+		const challenges = safeChallenges(response, registry);
+		const bearer = challenges.find(challenge => challenge.scheme === 'bearer');
+		if (bearer !== undefined) {
+			return {kind: 'bearer', challenge: bearer};
+		}
+
+		if (challenges.some(challenge => challenge.scheme === 'basic')) {
+			return {kind: 'basic'};
+		}
+
+		throw new RegistryError({
+			message: `Registry ${registry} asks for authentication updock does not speak (${challenges.map(challenge => challenge.scheme).join(', ') || 'no WWW-Authenticate header'}); only Basic and Bearer are supported.`,
+			status: 401,
+			code: 'AUTH_UNSUPPORTED',
+			url: url.href,
+			temporary: false,
+		});
+	}
+
+	async #token(registry: string, repository: string, challenge: Challenge, force: boolean, signal?: AbortSignal): Promise<{token: string; scope: string; reused: boolean}> {
+		const scope = challenge.params['scope'] ?? `repository:${repository}:pull`;
+		const key = `${registry}|${challenge.params['realm'] ?? ''}|${scope}`;
+		const cached = this.#tokens.get(key);
+		if (cached !== undefined && !force) {
+			const token = await cached.catch(() => undefined);
+			if (token !== undefined && token.renewAt > this.#now()) {
+				return {token: token.token, scope, reused: true};
+			}
+		}
+
+		let pending = this.#tokens.get(key);
+		if (pending === undefined || pending === cached) {
+			pending = this.#fetchToken(registry, challenge, scope, signal);
+			this.#tokens.set(key, pending);
+			const settled = pending;
+			settled.catch(() => {
+				if (this.#tokens.get(key) === settled) {
+					this.#tokens.delete(key);
+				}
+			});
+		}
+
+		return {token: (await pending).token, scope, reused: false};
+	}
+
+	async #fetchToken(registry: string, challenge: Challenge, scope: string, signal?: AbortSignal): Promise<CachedToken> {
+		const realm = challenge.params['realm'];
+		if (realm === undefined || realm === '') {
+			throw new RegistryError({message: `Registry ${registry} asked for a Bearer token but named no realm to get it from.`, status: 401, code: 'AUTH_BROKEN', url: registryOrigin(registry), temporary: false});
+		}
+
+		let url: URL;
+		try {
+			url = new URL(realm);
+		} catch {
+			throw new RegistryError({message: `Registry ${registry} named an invalid token realm ${JSON.stringify(realm)}.`, status: 401, code: 'AUTH_BROKEN', url: registryOrigin(registry), temporary: false});
+		}
+
+		if (url.protocol !== 'https:' && !(url.protocol === 'http:' && registryOrigin(registry).startsWith('http:'))) {
+			throw new RegistryError({message: `Registry ${registry} named a token realm over plain HTTP (${url.origin}); updock sends credentials only over HTTPS.`, status: 401, code: 'AUTH_INSECURE', url: url.href, temporary: false});
+		}
+
+		const credential = await this.#credential(registry);
+		const service = challenge.params['service'];
+		let response: HttpResponse;
+		if (credential?.kind === 'identity-token') {
+			const form = new URLSearchParams({grant_type: 'refresh_token', refresh_token: credential.token, client_id: 'updock', scope});
+			if (service !== undefined) {
+				form.set('service', service);
+			}
+
+			response = await this.#http.send({method: 'POST', url, body: form.toString(), headers: {'content-type': 'application/x-www-form-urlencoded'}, signal, registry});
+		} else {
+			if (service !== undefined) {
+				url.searchParams.set('service', service);
+			}
+
+			url.searchParams.append('scope', scope);
+			const headers: Record<string, string> = credential === undefined ? {} : {authorization: basicHeader(credential)};
+			response = await this.#http.send({method: 'GET', url, headers, signal, registry});
+		}
+
+		const realmUrl = `${url.origin}${url.pathname}`;
+		if (response.status === 401 || response.status === 403) {
+			const message = credential === undefined
+				? `The token service of ${registry} (${realmUrl}) refuses anonymous access; run "docker login ${registry}".`
+				: `The token service of ${registry} (${realmUrl}) refused the credentials for ${registry} in ${this.#credentials.source}: they are wrong or expired. Run "docker login ${registry}" again.`;
+			throw new RegistryError({message, status: response.status, code: credential === undefined ? 'AUTH_MISSING' : 'AUTH_REFUSED', url: realmUrl, temporary: false});
+		}
+
+		if (response.status !== 200) {
+			throw new RegistryError({message: `The token service of ${registry} (${realmUrl}) answered HTTP ${response.status}.`, status: response.status, code: 'TOKEN_FAILED', url: realmUrl, temporary: response.status === 429 || response.status >= 500});
+		}
+
+		return parseTokenResponse(response.body, registry, realmUrl, this.#now());
+	}
+
+	async #credential(registry: string): Promise<Credential | undefined> {
+		try {
+			return await this.#credentials.get(registry);
+		} catch (error) {
+			if (error instanceof CredentialError) {
+				throw new RegistryError({message: error.message, status: null, code: 'CREDENTIALS', url: this.#credentials.source, temporary: false, cause: error});
+			}
+
+			throw error;
+		}
+	}
+}
+
+/** Parse a token response: `token` else `access_token`; `expires_in` at least 60 s; `issued_at` or now. */
+export function parseTokenResponse(body: Buffer, registry: string, realmUrl: string, now: number): CachedToken {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(body.toString('utf8'));
+	} catch {
+		throw new RegistryError({message: `The token service of ${registry} (${realmUrl}) sent something that is not JSON.`, status: 200, code: 'TOKEN_FAILED', url: realmUrl, temporary: false});
+	}
+
+	const record = typeof parsed === 'object' && parsed !== null ? parsed as Record<string, unknown> : {};
+	const token = typeof record['token'] === 'string' && record['token'] !== '' ? record['token'] : record['access_token'];
+	if (typeof token !== 'string' || token === '') {
+		throw new RegistryError({message: `The token service of ${registry} (${realmUrl}) sent no token.`, status: 200, code: 'TOKEN_FAILED', url: realmUrl, temporary: false});
+	}
+
+	const expiresIn = typeof record['expires_in'] === 'number' && record['expires_in'] >= 60 ? record['expires_in'] : 60;
+	const issuedAt = typeof record['issued_at'] === 'string' ? Date.parse(record['issued_at']) : Number.NaN;
+	// A server clock ahead of ours must not make a token look valid longer than it is.
+	const issued = Number.isNaN(issuedAt) ? now : Math.min(issuedAt, now);
+	return {token, renewAt: issued + (expiresIn * 1000) - renewEarlyMs};
+}
+
+function basicHeader(credential: Extract<Credential, {kind: 'basic'}>): string {
+	return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+}
+
+function safeChallenges(response: HttpResponse, registry: string): Challenge[] {
+	try {
+		return parseChallenges(headerValues(response.headers, 'www-authenticate'));
+	} catch (error) {
+		if (error instanceof ChallengeParseError) {
+			throw new RegistryError({message: `Registry ${registry} sent a malformed authentication challenge: ${error.message}`, status: response.status, code: 'AUTH_BROKEN', url: response.url, temporary: false});
+		}
+
+		throw error;
+	}
+}
