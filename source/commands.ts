@@ -1,5 +1,4 @@
 import type {Command, Config} from './config.ts';
-import {ConfigError} from './core/errors.ts';
 import {validatePattern} from './core/exclusions.ts';
 import {planScan} from './core/plan.ts';
 import {Scanner} from './core/scanner.ts';
@@ -99,15 +98,16 @@ export async function runCommand(config: Config, output: Output): Promise<number
 		}
 
 		case 'exclude-rm': {
+			const target = command.target.trim();
 			const removed = await store.update(data => {
-				const target = command.target.trim();
 				const index = data.exclusions.findIndex(exclusion => /^\d+$/.test(target) ? exclusion.id === Number(target) : exclusion.pattern === target);
-				if (index === -1) {
-					throw new ConfigError('exclude rm', `No exclusion has the id or pattern "${target}"; "updock exclude list" shows them.`);
-				}
-
-				return data.exclusions.splice(index, 1)[0]!;
+				return index === -1 ? undefined : data.exclusions.splice(index, 1)[0];
 			});
+			if (removed === undefined) {
+				output.err(`updock: no exclusion has the id or pattern "${target}"; "updock exclude list" shows them.`);
+				return 1;
+			}
+
 			output.out(`Removed exclusion ${removed.id} ("${removed.pattern}"): matching images are checked again.`);
 			return 0;
 		}

@@ -1,0 +1,53 @@
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
+import {requestsDuring} from '../helpers/registry.ts';
+import {Scene} from '../helpers/scene.ts';
+import {startCountingProxy, type CountingProxy} from '../helpers/tcp-proxy.ts';
+import {makeHome, scanJson, type UpdockHome} from '../helpers/updock.ts';
+
+const sandbox = inject('sandbox');
+
+describe('request economy on a real registry', () => {
+	let scene: Scene;
+	let home: UpdockHome;
+	let proxy: CountingProxy;
+	const tags = 12;
+
+	beforeAll(async () => {
+		scene = await Scene.create(sandbox, 'econ');
+		home = await makeHome(sandbox.dockerHost);
+		// The registry is reached through a proxy that counts TCP connections; image references name the proxy.
+		proxy = await startCountingProxy(sandbox.open.host);
+		for (let index = 0; index < tags; index++) {
+			const reference = scene.ref(proxy.host, `app${index}`);
+			await scene.push(reference, {marker: `econ-${index}`});
+			await scene.pull(reference);
+			await scene.runContainer(`c${index}`, reference, {start: false});
+		}
+
+		// Three more containers on one tag: still one HEAD for it.
+		for (const name of ['twin-a', 'twin-b', 'twin-c']) {
+			await scene.runContainer(name, scene.ref(proxy.host, 'app0'), {start: false});
+		}
+	});
+
+	afterAll(async () => {
+		await scene?.cleanup();
+		await proxy?.close();
+	});
+
+	it('sends one HEAD per unique tag over reused keep-alive connections, within the concurrency limit', async () => {
+		const before = proxy.connections();
+		const {result: {result, json}, requests} = await requestsDuring(sandbox.open, async () => scanJson(home, ['--concurrency', '2']));
+		expect(result.code, result.stderr).toBe(0);
+		const mine = json.containers.filter(container => container.name.startsWith('econ-'));
+		expect(mine).toHaveLength(tags + 3);
+		expect(mine.every(container => container.status === 'up-to-date')).toBe(true);
+
+		const updockRequests = requests.filter(entry => entry.userAgent.startsWith('updock/'));
+		const heads = updockRequests.filter(entry => entry.method === 'HEAD');
+		expect(heads).toHaveLength(tags);
+		expect(updockRequests.filter(entry => entry.method === 'GET' && entry.path !== '/v2/')).toEqual([]);
+		// 13 requests (a ping and 12 HEADs) over at most 2 connections: HEADs did not close them.
+		expect(proxy.connections() - before).toBeLessThanOrEqual(2);
+	});
+});
