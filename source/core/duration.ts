@@ -10,11 +10,13 @@ const unitMs: Record<string, number> = {
 };
 
 /**
- * Parse a Go duration (`time.ParseDuration`): `300ms`, `1.5h`, `1h30m`, `2h45m10s`; `0` alone is zero.
+ * Parse a Go duration (`time.ParseDuration`): `300ms`, `1.5h`, `1h30m`, `2h45m10s`, `-5m`; `0` alone is zero.
  * @returns milliseconds, or undefined when the text is not a Go duration.
  */
 export function parseGoDuration(text: string): number | undefined {
-	const input = text.trim();
+	const trimmed = text.trim();
+	const sign = trimmed.startsWith('-') ? -1 : 1;
+	const input = trimmed.replace(/^[-+]/, '');
 	if (input === '0') {
 		return 0;
 	}
@@ -29,7 +31,7 @@ export function parseGoDuration(text: string): number | undefined {
 		total += Number(match[1]) * unitMs[match[2]!]!;
 	}
 
-	return total;
+	return sign * total;
 }
 
 /** Milliseconds as a short Go-style duration: `6h`, `1h30m`, `45s`, `250ms`. */

@@ -11,6 +11,7 @@ export class ChallengeParseError extends Error {
 }
 
 const token = /[!#$%&'*+.^`|~\w-]+/y;
+const unquoted = /[^,\s"]+/y;
 
 /**
  * Parse every challenge of one or more `WWW-Authenticate` header values (RFC 7235): case-insensitive
@@ -84,7 +85,11 @@ function parseHeader(header: string): Challenge[] {
 
 	function readValue(): string {
 		if (header[position] !== '"') {
-			return readToken() ?? fail('expected a parameter value');
+			// Lenient: some registries send unquoted URLs, which are not RFC tokens.
+			unquoted.lastIndex = position;
+			const match = unquoted.exec(header) ?? fail('expected a parameter value');
+			position = unquoted.lastIndex;
+			return match[0];
 		}
 
 		let value = '';

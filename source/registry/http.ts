@@ -1,4 +1,4 @@
-import {Pool, errors as undiciErrors} from 'undici';
+import {Pool, errors as undiciErrors, type Dispatcher} from 'undici';
 import type {IncomingHttpHeaders} from 'undici/types/header.js';
 import {RegistryError} from '../core/errors.ts';
 import {dockerHub, isLoopbackRegistry} from '../core/reference.ts';
@@ -15,6 +15,8 @@ export interface HttpOptions {
 	 */
 	readonly connectionsPerHost: number;
 	readonly userAgent: string;
+	/** Makes the dispatcher for an origin; tests pass MockAgent's pools. @default an undici Pool */
+	readonly dispatcherFor?: (origin: string) => Dispatcher;
 }
 
 export interface HttpResponse {
@@ -52,7 +54,7 @@ export function registryOrigin(registry: string): string {
  */
 export class RegistryHttp {
 	readonly #options: HttpOptions;
-	readonly #pools = new Map<string, Pool>();
+	readonly #pools = new Map<string, Dispatcher>();
 
 	constructor(options: HttpOptions) {
 		this.#options = options;
@@ -105,10 +107,10 @@ export class RegistryHttp {
 		this.#pools.clear();
 	}
 
-	#pool(origin: string): Pool {
+	#pool(origin: string): Dispatcher {
 		let pool = this.#pools.get(origin);
 		if (pool === undefined) {
-			pool = new Pool(origin, {
+			pool = this.#options.dispatcherFor?.(origin) ?? new Pool(origin, {
 				connections: this.#options.connectionsPerHost,
 				headersTimeout: this.#options.timeoutMs,
 				bodyTimeout: this.#options.timeoutMs,

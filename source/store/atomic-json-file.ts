@@ -30,11 +30,19 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 			throw new StoreError(this.path, `Cannot read the updock database ${this.path} (${code ?? (error as Error).message}). Fix its permissions or point UPDOCK_DB/--db elsewhere; updock has not changed it.`, {cause: error});
 		}
 
+		let parsed: unknown;
 		try {
-			return JSON.parse(text) as T;
+			parsed = JSON.parse(text);
 		} catch (error) {
 			throw new StoreError(this.path, `The updock database ${this.path} is not valid JSON (${(error as Error).message}). Fix or move it; updock has not changed it.`, {cause: error});
 		}
+
+		// lowdb takes null for "no file" and would put defaults in its place: a file holding `null` is not that.
+		if (parsed === null) {
+			throw new StoreError(this.path, `The updock database ${this.path} is not in the expected shape: the top level is not an object. Fix or move it; updock has not changed it.`);
+		}
+
+		return parsed as T;
 	}
 
 	async write(data: T): Promise<void> {
