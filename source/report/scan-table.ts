@@ -70,7 +70,7 @@ export function renderScanTable(report: ScanReport, options: {color: boolean; wi
 
 	const rows = sortForReport(report.containers).map(result => [
 		{text: result.name, style: style.bold},
-		{text: result.image},
+		{text: result.image.replace(/@sha256:([a-f\d]{12})[a-f\d]{52}$/, '@sha256:$1…')},
 		{text: result.state, style: style.dim},
 		{text: statusText[result.verdict.status], style: statusStyle(result.verdict.status, style)},
 		{text: detail(result)},
