@@ -28,6 +28,13 @@ if ! node_ok; then
 		*) echo "dev.sh: no Node package for $(uname -m); install Node >= 22.18 yourself" >&2; exit 1 ;;
 	esac
 	node_dir="$PWD/.tools/node"
+	# npm finds its global config beside the node it runs on; keep the machine's (registry, CA file).
+	npm_config_globalconfig="$(npm config get globalconfig 2>/dev/null || true)"
+	if [ -n "$npm_config_globalconfig" ] && [ -f "$npm_config_globalconfig" ]; then
+		export npm_config_globalconfig
+	else
+		unset npm_config_globalconfig
+	fi
 	if [ ! -x "$node_dir/node_modules/$node_package/bin/node" ]; then
 		echo "dev.sh: installing Node 24 into $node_dir" >&2
 		npm install --prefix "$node_dir" --no-audit --no-fund "$node_package@24" >&2
