@@ -9,6 +9,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 what="${1:-test}"
+# dockerd, runc and apt-get live in sbin directories that a non-login PATH may lack.
+for directory in /usr/local/sbin /usr/sbin /sbin; do
+	case ":$PATH:" in *":$directory:"*) ;; *) PATH="$PATH:$directory" ;; esac
+done
+export PATH
 case "$what" in
 	demo|test) ;;
 	*) echo "usage: bash scripts/dev.sh demo|test" >&2; exit 64 ;;

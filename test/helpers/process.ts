@@ -1,7 +1,22 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process';
 import {once} from 'node:events';
 import {createServer} from 'node:net';
-import {openSync, closeSync} from 'node:fs';
+import {appendFileSync, closeSync, openSync} from 'node:fs';
+
+/**
+ * The environment for the sandbox's programs: dockerd, runc and friends live in sbin directories that
+ * a non-login PATH may lack.
+ */
+export function systemEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+	const path = (env['PATH'] ?? '').split(':').filter(Boolean);
+	for (const directory of ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin']) {
+		if (!path.includes(directory)) {
+			path.push(directory);
+		}
+	}
+
+	return {...env, PATH: path.join(':')};
+}
 
 export interface RunResult {
 	readonly code: number;
@@ -12,7 +27,7 @@ export interface RunResult {
 /** Run a command to completion; never throws for a non-zero exit. */
 export async function run(file: string, args: readonly string[], options: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string} = {}): Promise<RunResult> {
 	return new Promise((resolve, reject) => {
-		const child = execFile(file, args, {env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024, cwd: options.cwd, encoding: 'utf8'}, (error, stdout, stderr) => {
+		const child = execFile(file, args, {env: systemEnv(options.env), timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024, cwd: options.cwd, encoding: 'utf8'}, (error, stdout, stderr) => {
 			if (error !== null && typeof error.code !== 'number') {
 				reject(new Error(`${file} ${args.join(' ')} failed to run: ${error.message}\n${stderr}`));
 				return;
@@ -40,7 +55,13 @@ export async function must(file: string, args: readonly string[], options: {env?
 export function startLogged(file: string, args: readonly string[], logPath: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
 	const fd = openSync(logPath, 'a');
 	try {
-		return spawn(file, args, {stdio: ['ignore', fd, fd], env});
+		const child = spawn(file, args, {stdio: ['ignore', fd, fd], env: systemEnv(env)});
+		// A program that cannot start emits 'error' and no 'exit': record it where callers look.
+		child.on('error', error => {
+			appendFileSync(logPath, `\nfailed to start ${file}: ${error.message}\n`);
+			child.emit('exit', null, 'SIGKILL');
+		});
+		return child;
 	} finally {
 		closeSync(fd);
 	}
@@ -79,7 +100,7 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
 
 /** Stop a child: SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
 export async function stopProcess(child: ChildProcess, graceMs = 15_000): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) {
+	if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
 		return;
 	}
 
