@@ -20,7 +20,7 @@ export interface ScannerOptions {
 	readonly memory: () => Promise<ScanMemory>;
 	readonly clock?: Clock;
 	/**
-	 * Registry checks (unique tags) in flight at once, across registries.
+	 * Registry checks (unique tags) in flight at once per registry.
 	 * @default 8
 	 */
 	readonly concurrency?: number;
@@ -102,8 +102,15 @@ export class Scanner {
 			return pending;
 		};
 
+		// Each registry gets its own queue and limit, so a slow or dead registry never holds up the others.
+		const byRegistry = new Map<string, ContainerToCheck[][]>();
+		for (const containers of byKey.values()) {
+			const {registry} = containers[0]!.reference;
+			byRegistry.set(registry, [...(byRegistry.get(registry) ?? []), containers]);
+		}
+
 		let checked = 0;
-		await forEachLimit(byKey.values(), this.#options.concurrency ?? 8, async containers => {
+		const check = async (containers: ContainerToCheck[]): Promise<void> => {
 			const first = containers[0]!;
 			let remote: RemoteTag;
 			try {
@@ -122,7 +129,9 @@ export class Scanner {
 				record(container, await this.#decide(container, remote, imageStore, resolve, signal));
 			}));
 			this.#emit({type: 'progress', checked: ++checked, checks: plan.checks.size});
-		});
+		};
+
+		await Promise.all([...byRegistry.values()].map(async groups => forEachLimit(groups, this.#options.concurrency ?? 8, check)));
 
 		const ordered = plan.containers.map(planned => results.get(planned)!);
 		const finished = clock.now();

@@ -49,7 +49,7 @@ describe('private registries: Basic auth and Bearer tokens', () => {
 	});
 
 	it('checks every private image with the credentials from DOCKER_CONFIG, one token per repository scope', async () => {
-		const home = await makeHome(sandbox.dockerHost);
+		const home = await makeHome(sandbox);
 		await writeDockerAuths(home, {[basic.host]: basic, [`https://${token.host}/v1/`]: token});
 		const before = (await tokenRequests()).length;
 		const {result: {result, json}, requests} = await requestsDuring(token, async () => scanJson(home));
@@ -71,7 +71,7 @@ describe('private registries: Basic auth and Bearer tokens', () => {
 	});
 
 	it('names the registry and the missing credentials when there are none', async () => {
-		const home = await makeHome(sandbox.dockerHost);
+		const home = await makeHome(sandbox);
 		const {result, json} = await scanJson(home);
 		expect(result.code).toBe(1);
 		const basicRow = row(json, names['basic']!);
@@ -86,7 +86,7 @@ describe('private registries: Basic auth and Bearer tokens', () => {
 	});
 
 	it('says the credentials were refused, and never prints or stores them', async () => {
-		const home = await makeHome(sandbox.dockerHost);
+		const home = await makeHome(sandbox);
 		const wrong = {username: basic.username, password: 'definitely-wrong-secret'};
 		await writeDockerAuths(home, {[basic.host]: wrong, [token.host]: wrong});
 		const {result, json} = await scanJson(home);

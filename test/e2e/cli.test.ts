@@ -14,7 +14,7 @@ describe('pins, exclusions and the JSON file', () => {
 
 	beforeAll(async () => {
 		scene = await Scene.create(sandbox, 'cli');
-		home = await makeHome(sandbox.dockerHost);
+		home = await makeHome(sandbox);
 		image = scene.ref(sandbox.open.host, 'app');
 		await scene.push(image, {marker: 'cli-1'});
 		await scene.pull(image);
@@ -116,7 +116,7 @@ describe('bad input gets a clear message and loses nothing', () => {
 	let home: UpdockHome;
 
 	beforeAll(async () => {
-		home = await makeHome(sandbox.dockerHost);
+		home = await makeHome(sandbox);
 	});
 
 	it('reports a corrupt JSON file by path, exits 1 and leaves it byte for byte', async () => {
@@ -154,7 +154,7 @@ describe('bad input gets a clear message and loses nothing', () => {
 		expect(saved.exclusions).toHaveLength(1);
 
 		// A path that cannot be read as a file (root reads anything, so a directory stands in for "unreadable").
-		const other = await makeHome(sandbox.dockerHost);
+		const other = await makeHome(sandbox);
 		await mkdir(other.db, {recursive: true});
 		const result = await updock(other, ['pins']);
 		expect(result.code).toBe(1);

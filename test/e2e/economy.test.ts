@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
 import {requestsDuring} from '../helpers/registry.ts';
 import {Scene} from '../helpers/scene.ts';
 import {startCountingProxy, type CountingProxy} from '../helpers/tcp-proxy.ts';
-import {makeHome, scanJson, type UpdockHome} from '../helpers/updock.ts';
+import {makeHome, row, scanJson, type UpdockHome} from '../helpers/updock.ts';
 
 const sandbox = inject('sandbox');
 
@@ -14,7 +14,7 @@ describe('request economy on a real registry', () => {
 
 	beforeAll(async () => {
 		scene = await Scene.create(sandbox, 'econ');
-		home = await makeHome(sandbox.dockerHost);
+		home = await makeHome(sandbox);
 		// The registry is reached through a proxy that counts TCP connections; image references name the proxy.
 		proxy = await startCountingProxy(sandbox.open.host);
 		for (let index = 0; index < tags; index++) {
@@ -49,5 +49,44 @@ describe('request economy on a real registry', () => {
 		expect(updockRequests.filter(entry => entry.method === 'GET' && entry.path !== '/v2/')).toEqual([]);
 		// 13 requests (a ping and 12 HEADs) over at most 2 connections: HEADs did not close them.
 		expect(proxy.connections() - before).toBeLessThanOrEqual(2);
+	});
+});
+
+describe('a registry that accepts connections and never answers', () => {
+	let scene: Scene;
+	let home: UpdockHome;
+	let proxy: CountingProxy;
+
+	beforeAll(async () => {
+		scene = await Scene.create(sandbox, 'hang');
+		home = await makeHome(sandbox);
+		proxy = await startCountingProxy(sandbox.open.host);
+		for (const name of ['one', 'two', 'three']) {
+			await scene.push(scene.ref(proxy.host, name), {marker: `hang-${name}`});
+			await scene.pull(scene.ref(proxy.host, name));
+			await scene.runContainer(name, scene.ref(proxy.host, name), {start: false});
+		}
+
+		await scene.push(scene.ref(sandbox.open.host, 'healthy'), {marker: 'hang-healthy'});
+		await scene.pull(scene.ref(sandbox.open.host, 'healthy'));
+		await scene.runContainer('healthy', scene.ref(sandbox.open.host, 'healthy'), {start: false});
+		proxy.hang();
+	});
+
+	afterAll(async () => {
+		await scene?.cleanup();
+		await proxy?.close();
+	});
+
+	it('times out its rows with a clear error and still checks the others', async () => {
+		const {result, json} = await scanJson(home, ['--timeout', '1s']);
+		expect(result.code).toBe(1);
+		expect(row(json, 'hang-healthy').status).toBe('up-to-date');
+		for (const name of ['one', 'two', 'three']) {
+			const entry = row(json, `hang-${name}`);
+			expect(entry.status).toBe('error');
+			expect(entry.error).toContain(proxy.host);
+			expect(entry.error).toMatch(/did not answer within 1 s.*--timeout/);
+		}
 	});
 });

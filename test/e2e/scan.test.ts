@@ -24,7 +24,7 @@ describe('updock --once against a real engine and registry', () => {
 
 	beforeAll(async () => {
 		scene = await Scene.create(sandbox, 'scan');
-		home = await makeHome(sandbox.dockerHost);
+		home = await makeHome(sandbox);
 		const ref = (repository: string, tag = '1'): string => scene.ref(open, repository, tag);
 
 		// up to date

@@ -7,6 +7,8 @@ export interface CountingProxy {
 	readonly host: string;
 	/** Connections accepted so far. */
 	connections(): number;
+	/** From now on, accept connections and never answer (a registry that hangs). */
+	hang(): void;
 	close(): Promise<void>;
 }
 
@@ -14,9 +16,16 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
 	const [targetHost, targetPort] = target.split(':');
 	let count = 0;
+	let hanging = false;
 	const sockets = new Set<Socket>();
 	const server = createServer(client => {
 		count++;
+		if (hanging) {
+			sockets.add(client);
+			client.on('error', () => client.destroy());
+			return;
+		}
+
 		const upstream = createConnection({host: targetHost, port: Number(targetPort)});
 		sockets.add(client);
 		sockets.add(upstream);
@@ -37,6 +46,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
 	return {
 		host: `127.0.0.1:${port}`,
 		connections: () => count,
+		hang() {
+			hanging = true;
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+		},
 		async close() {
 			for (const socket of sockets) {
 				socket.destroy();

@@ -1,8 +1,8 @@
 import {mkdtemp, mkdir, writeFile} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import type {ScanJson} from '../../source/report/scan-json.ts';
 import {run, type RunResult} from './process.ts';
+import type {SandboxInfo} from './sandbox.ts';
 
 export const updockBin = resolve(import.meta.dirname, '../../dist/cli.js');
 
@@ -14,8 +14,10 @@ export interface UpdockHome {
 	readonly env: NodeJS.ProcessEnv;
 }
 
-export async function makeHome(dockerHost: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<UpdockHome> {
-	const dir = await mkdtemp(join(tmpdir(), 'updock-home-'));
+/** A new home inside the sandbox's directory, so it goes when the sandbox does. */
+export async function makeHome(sandbox: Pick<SandboxInfo, 'root' | 'dockerHost'>, extraEnv: NodeJS.ProcessEnv = {}): Promise<UpdockHome> {
+	const dir = await mkdtemp(join(sandbox.root, 'home-'));
+	const {dockerHost} = sandbox;
 	const dockerConfig = join(dir, 'docker');
 	await mkdir(dockerConfig, {recursive: true});
 	const db = join(dir, 'state', 'updock.json');

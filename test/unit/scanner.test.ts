@@ -105,3 +105,45 @@ describe('Scanner', () => {
 		await expect(scanner.scan(controller.signal)).rejects.toThrow('stopped by the user');
 	});
 });
+
+describe('Scanner with a slow registry', () => {
+	it('finishes the other registries while one still hangs', async () => {
+		const registry = new FakeRegistry();
+		let release: () => void = () => undefined;
+		const hanging = new Promise<void>(resolve => {
+			release = resolve;
+		});
+		const fastHead = registry.headTag.bind(registry);
+		registry.headTag = async (reference, signal) => {
+			if (reference.registry === 'slow.example') {
+				await hanging;
+				throw new RegistryError({message: 'Registry slow.example did not answer', status: null, code: 'TIMEOUT', url: '', temporary: true});
+			}
+
+			return fastHead(reference, signal);
+		};
+
+		const containers = [
+			...Array.from({length: 4}, (_, index) => container({name: `slow${index}`, image: `slow.example/app${index}:1`, repoDigests: [`slow.example/app${index}@${digest('a')}`]})),
+			...Array.from({length: 6}, (_, index) => container({name: `fast${index}`, image: `fast.example/app${index}:1`, repoDigests: [`fast.example/app${index}@${digest('a')}`]})),
+		];
+		for (let index = 0; index < 6; index++) {
+			registry.tags.set(`fast.example/app${index}:1`, {digest: digest('a'), mediaType: ''});
+		}
+
+		const scanner = new Scanner({containers: engine(containers), registry, memory: memory(), concurrency: 2});
+		const done: string[] = [];
+		scanner.subscribe(event => {
+			if (event.type === 'result') {
+				done.push(event.result.name);
+				if (done.filter(name => name.startsWith('fast')).length === 6) {
+					release();
+				}
+			}
+		});
+		const {report} = await scanner.scan();
+		// Every fast result arrived before any slow one: the slow registry's queue held only its own slots.
+		expect(done.slice(0, 6).every(name => name.startsWith('fast'))).toBe(true);
+		expect(report.summary).toMatchObject({upToDate: 6, error: 4});
+	});
+});
