@@ -1,6 +1,6 @@
 /**
  * updock on a sandbox: a private dockerd and registries on loopback (the test sandbox), a few
- * containers in every state, then `updock` on them. Needs root and the Debian packages that
+ * containers in every state, then `updock` on them: the live view on a terminal, the table otherwise. Needs root and the Debian packages that
  * scripts/dev.sh installs. `npm run demo -- --keep` leaves the sandbox up until Ctrl-C.
  */
 import {spawn} from 'node:child_process';
@@ -64,7 +64,8 @@ try {
 	};
 
 	await runUpdock(['pin', 'db']);
-	exitCode = await runUpdock(['--once']);
+	// On a terminal this opens the live view (q quits); piped, it prints the table like --once.
+	exitCode = await runUpdock([]);
 	if (keep) {
 		say(`the sandbox stays up; try:\n  DOCKER_HOST=${sandbox.info.dockerHost} UPDOCK_DB=${env.UPDOCK_DB} node ${updockBin} --once\nCtrl-C stops it.`);
 		await once(process, 'SIGINT');

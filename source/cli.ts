@@ -9,6 +9,7 @@ const help = `
   Which of my containers run an image that is no longer the newest for its tag?
 
   Usage
+    $ updock                                 the live view (on a terminal; otherwise like --once)
     $ updock --once [--json] [--exit-code]   scan every container once and print the result
     $ updock dry-run [--json]                what a scan would check, without contacting any registry
     $ updock pin <container>                 never check this container (by name; survives re-creation)
@@ -73,6 +74,12 @@ async function main(): Promise<number> {
 	}
 
 	try {
+		if (config.command.kind === 'scan' && config.command.live && process.stdout.isTTY && process.stdin.isTTY) {
+			// Loaded only here: the headless path never pays for Ink and React.
+			const {runTui} = await import('./tui.tsx');
+			return await runTui(config);
+		}
+
 		return await runCommand(config, {
 			out: text => process.stdout.write(`${text}\n`),
 			err: text => process.stderr.write(`${text}\n`),

@@ -7,12 +7,12 @@ import {DockerEngine} from './docker/engine.ts';
 import {RegistryAuth} from './registry/auth.ts';
 import {HttpRegistryClient} from './registry/client.ts';
 import {DockerConfigCredentials} from './registry/credentials.ts';
-import {RegistryHttp} from './registry/http.ts';
+import {RegistryHttp, userAgent} from './registry/http.ts';
 import {dryRunJson, renderDryRun} from './report/dry-run.ts';
 import {renderExclusions, renderPins} from './report/lists.ts';
 import {scanJson} from './report/scan-json.ts';
 import {renderScanTable} from './report/scan-table.ts';
-import {JsonStore, rememberScan, scanMemory} from './store/store.ts';
+import {JsonSettings, JsonStore, rememberScan, scanMemory} from './store/store.ts';
 
 export interface Output {
 	readonly out: (text: string) => void;
@@ -20,8 +20,6 @@ export interface Output {
 	/** Terminal width, when the output is a terminal. */
 	readonly width: number | undefined;
 }
-
-const userAgent = 'updock/0.1 (+https://github.com/updock/updock)';
 
 /** Run one headless command; returns the exit status. Errors are thrown typed for cli.ts to report. */
 export async function runCommand(config: Config, output: Output): Promise<number> {
@@ -50,14 +48,7 @@ export async function runCommand(config: Config, output: Output): Promise<number
 				return 1;
 			}
 
-			const added = await store.update(data => {
-				if (data.pins.some(pin => pin.name === container.name)) {
-					return false;
-				}
-
-				data.pins.push({name: container.name, containerId: container.id, pinnedAt: new Date().toISOString()});
-				return true;
-			});
+			const added = await new JsonSettings(store).pin(container.name, container.id);
 			output.out(added ? `Pinned ${container.name}: updock will not check it until "updock unpin ${container.name}".` : `${container.name} is already pinned.`);
 			return 0;
 		}
@@ -74,17 +65,7 @@ export async function runCommand(config: Config, output: Output): Promise<number
 
 		case 'exclude-add': {
 			const pattern = validatePattern(command.pattern);
-			const {exclusion, added} = await store.update(data => {
-				const existing = data.exclusions.find(candidate => candidate.pattern === pattern);
-				if (existing !== undefined) {
-					return {exclusion: existing, added: false};
-				}
-
-				const created = {id: data.nextExclusionId, pattern, createdAt: new Date().toISOString()};
-				data.exclusions.push(created);
-				data.nextExclusionId++;
-				return {exclusion: created, added: true};
-			});
+			const {exclusion, added} = await new JsonSettings(store).addExclusion(pattern);
 			output.out(added
 				? `Excluded "${exclusion.pattern}" (id ${exclusion.id}): matching images are never checked. Undo with "updock exclude rm ${exclusion.id}".`
 				: `"${exclusion.pattern}" is already excluded (id ${exclusion.id}).`);
@@ -99,10 +80,10 @@ export async function runCommand(config: Config, output: Output): Promise<number
 
 		case 'exclude-rm': {
 			const target = command.target.trim();
-			const removed = await store.update(data => {
-				const index = data.exclusions.findIndex(exclusion => /^\d+$/.test(target) ? exclusion.id === Number(target) : exclusion.pattern === target);
-				return index === -1 ? undefined : data.exclusions.splice(index, 1)[0];
-			});
+			const settings = new JsonSettings(store);
+			const {exclusions} = await settings.load();
+			const match = exclusions.find(exclusion => /^\d+$/.test(target) ? exclusion.id === Number(target) : exclusion.pattern === target);
+			const removed = match === undefined ? undefined : await settings.removeExclusion(match.id);
 			if (removed === undefined) {
 				output.err(`updock: no exclusion has the id or pattern "${target}"; "updock exclude list" shows them.`);
 				return 1;

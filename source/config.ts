@@ -6,7 +6,8 @@ import {dockerConfigPath} from './registry/credentials.ts';
 import {parseDockerHost, type EngineAddress} from './docker/address.ts';
 
 export type Command =
-	| {readonly kind: 'scan'; readonly json: boolean; readonly exitCode: boolean}
+	/** `live`: no command and no scan flags, so the live view when stdin and stdout are terminals. */
+	| {readonly kind: 'scan'; readonly json: boolean; readonly exitCode: boolean; readonly live: boolean}
 	| {readonly kind: 'dry-run'; readonly json: boolean}
 	| {readonly kind: 'pin'; readonly container: string}
 	| {readonly kind: 'unpin'; readonly container: string}
@@ -136,7 +137,7 @@ function parseCommand(parsed: ParsedArguments): Command {
 				noArguments();
 			}
 
-			return {kind: 'scan', json, exitCode};
+			return {kind: 'scan', json, exitCode, live: name === undefined && !once && !json && !exitCode};
 		}
 
 		case 'dry-run': {

@@ -28,3 +28,15 @@ export interface ScanMemory {
 export interface Clock {
 	now(): Date;
 }
+
+/** Pins and exclusions as the live view changes them. Implementations throw StoreError; nothing is lost on failure. */
+export interface SettingsStore {
+	load(): Promise<{readonly pins: readonly Pin[]; readonly exclusions: readonly Exclusion[]}>;
+	/** @returns false when the container was already pinned. */
+	pin(name: string, containerId: string): Promise<boolean>;
+	/** @returns false when it was not pinned. */
+	unpin(name: string): Promise<boolean>;
+	/** @returns the exclusion, new (`added`) or the existing one with the same pattern. */
+	addExclusion(pattern: string): Promise<{exclusion: Exclusion; added: boolean}>;
+	removeExclusion(id: number): Promise<Exclusion | undefined>;
+}

@@ -3,12 +3,12 @@ import {forEachLimit} from './limit.ts';
 import {planScan, type ContainerToCheck, type PlannedContainer} from './plan.ts';
 import type {Clock, ContainerSource, RegistryClient, ScanMemory} from './ports.ts';
 import {formatReference} from './reference.ts';
-import {formatPlatform, summarize, type ContainerResult, type ImageStore, type Platform, type PlatformImage, type RemoteTag, type ScanReport, type Verdict} from './types.ts';
+import {formatPlatform, summarize, type ContainerFacts, type ContainerResult, type ImageStore, type Platform, type PlatformImage, type RemoteTag, type ScanReport, type Verdict} from './types.ts';
 import {verdictFromPlatformImage, verdictFromTag} from './verdict.ts';
 
 /** What a scan reports while it runs. */
 export type ScanEvent =
-	| {readonly type: 'started'; readonly total: number; readonly checks: number}
+	| {readonly type: 'started'; readonly containers: readonly ContainerFacts[]; readonly checks: number; readonly partial: boolean}
 	| {readonly type: 'result'; readonly result: ContainerResult}
 	| {readonly type: 'progress'; readonly checked: number; readonly checks: number}
 	| {readonly type: 'finished'; readonly report: ScanReport};
@@ -54,16 +54,21 @@ export class Scanner {
 		return () => this.#listeners.delete(listener);
 	}
 
-	async scan(signal?: AbortSignal): Promise<ScanOutcome> {
+	/**
+	 * Scan every container, or with `only` just those ids (a container created or recreated since the
+	 * last scan). The report then holds only those.
+	 */
+	async scan(signal?: AbortSignal, only?: ReadonlySet<string>): Promise<ScanOutcome> {
 		const clock = this.#options.clock ?? systemClock;
 		const started = clock.now();
-		const [imageStore, facts, memory] = await Promise.all([
+		const [imageStore, listed, memory] = await Promise.all([
 			this.#options.containers.imageStore(signal),
 			this.#options.containers.listContainers(signal),
 			this.#options.memory(),
 		]);
+		const facts = only === undefined ? listed : listed.filter(fact => only.has(fact.id));
 		const plan = planScan(facts, memory.pins, memory.exclusions, imageStore);
-		this.#emit({type: 'started', total: plan.containers.length, checks: plan.checks.size});
+		this.#emit({type: 'started', containers: facts, checks: plan.checks.size, partial: only !== undefined});
 
 		const results = new Map<PlannedContainer, ContainerResult>();
 		const record = (planned: PlannedContainer, verdict: Verdict): void => {

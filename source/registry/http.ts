@@ -39,6 +39,9 @@ export interface HttpRequest {
 
 const maxBodyBytes = 8 * 1024 * 1024;
 
+/** How updock introduces itself to registries (tests pick its requests out of access logs by it). */
+export const userAgent = 'updock/0.1';
+
 /** The base URL of a registry's API: plain HTTP only on loopback, Docker Hub at its API host. */
 export function registryOrigin(registry: string): string {
 	if (registry === dockerHub) {

@@ -1,8 +1,8 @@
 import {Low} from 'lowdb';
 import {StoreError} from '../core/errors.ts';
-import type {ScanMemory} from '../core/ports.ts';
+import type {ScanMemory, SettingsStore} from '../core/ports.ts';
 import {platformImageKey} from '../core/scanner.ts';
-import type {Exclusion, Pin, Platform, PlatformImage, ScanReport} from '../core/types.ts';
+import {summarize, type Exclusion, type Pin, type Platform, type PlatformImage, type ScanReport} from '../core/types.ts';
 import {AtomicJsonFile} from './atomic-json-file.ts';
 
 export const schemaVersion = 1;
@@ -69,9 +69,21 @@ export function scanMemory(data: Database): ScanMemory {
 	};
 }
 
-/** Record a scan's results and what it resolved, keeping the cache bounded. */
-export function rememberScan(data: Database, report: ScanReport, learned: ReadonlyMap<string, PlatformImage>, now: Date): void {
-	data.lastScan = report;
+/**
+ * Record a scan's results and what it resolved, keeping the cache bounded. A partial scan (a few
+ * containers) updates their rows in the last results.
+ */
+export function rememberScan(data: Database, report: ScanReport, learned: ReadonlyMap<string, PlatformImage>, now: Date, partial = false): void {
+	if (partial && data.lastScan !== null) {
+		const updated = new Map(report.containers.map(result => [result.id, result]));
+		const kept = data.lastScan.containers.map(result => updated.get(result.id) ?? result);
+		const added = report.containers.filter(result => !data.lastScan!.containers.some(existing => existing.id === result.id));
+		const containers = [...kept, ...added];
+		data.lastScan = {...data.lastScan, containers, summary: summarize(containers)};
+	} else {
+		data.lastScan = report;
+	}
+
 	const seenAt = now.toISOString();
 	for (const [key, image] of learned) {
 		data.platformImages[key] = {...image, seenAt};
@@ -142,4 +154,57 @@ function validate(value: unknown, path: string): Database {
 
 function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Pins and exclusions for the live view, each change written at once. */
+export class JsonSettings implements SettingsStore {
+	readonly #store: JsonStore;
+
+	constructor(store: JsonStore) {
+		this.#store = store;
+	}
+
+	async load(): Promise<{pins: Pin[]; exclusions: Exclusion[]}> {
+		const {pins, exclusions} = await this.#store.load();
+		return {pins, exclusions};
+	}
+
+	async pin(name: string, containerId: string): Promise<boolean> {
+		return this.#store.update(data => {
+			if (data.pins.some(pin => pin.name === name)) {
+				return false;
+			}
+
+			data.pins.push({name, containerId, pinnedAt: new Date().toISOString()});
+			return true;
+		});
+	}
+
+	async unpin(name: string): Promise<boolean> {
+		return this.#store.update(data => {
+			const before = data.pins.length;
+			data.pins = data.pins.filter(pin => pin.name !== name);
+			return data.pins.length !== before;
+		});
+	}
+
+	async addExclusion(pattern: string): Promise<{exclusion: Exclusion; added: boolean}> {
+		return this.#store.update(data => {
+			const existing = data.exclusions.find(exclusion => exclusion.pattern === pattern);
+			if (existing !== undefined) {
+				return {exclusion: existing, added: false};
+			}
+
+			const exclusion = {id: data.nextExclusionId++, pattern, createdAt: new Date().toISOString()};
+			data.exclusions.push(exclusion);
+			return {exclusion, added: true};
+		});
+	}
+
+	async removeExclusion(id: number): Promise<Exclusion | undefined> {
+		return this.#store.update(data => {
+			const index = data.exclusions.findIndex(exclusion => exclusion.id === id);
+			return index === -1 ? undefined : data.exclusions.splice(index, 1)[0];
+		});
+	}
 }

@@ -14,7 +14,7 @@ describe('parseConfig', () => {
 	it('has sensible defaults', () => {
 		const config = parseConfig(parsed([], {once: true}), env, false);
 		expect(config).toMatchObject({
-			command: {kind: 'scan', json: false, exitCode: false},
+			command: {kind: 'scan', json: false, exitCode: false, live: false},
 			engine: {kind: 'unix', socketPath: '/var/run/docker.sock'},
 			dbPath: '/home/ada/.config/updock/updock.json',
 			dockerConfigPath: '/home/ada/.docker/config.json',
@@ -45,6 +45,12 @@ describe('parseConfig', () => {
 		expect(config.dbPath).toBe('/tmp/x.json');
 		expect(config.intervalMs).toBe(300_000);
 		expect(config.color).toBe(false);
+	});
+
+	it('asks for the live view only with no command and no scan flags', () => {
+		expect(parseConfig(parsed([]), env, true).command).toEqual({kind: 'scan', json: false, exitCode: false, live: true});
+		expect(parseConfig(parsed([], {json: true}), env, true).command).toMatchObject({live: false});
+		expect(parseConfig(parsed(['scan']), env, true).command).toMatchObject({live: false});
 	});
 
 	it('parses commands', () => {

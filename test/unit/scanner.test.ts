@@ -114,13 +114,13 @@ describe('Scanner with a slow registry', () => {
 			release = resolve;
 		});
 		const fastHead = registry.headTag.bind(registry);
-		registry.headTag = async (reference, signal) => {
+		registry.headTag = async reference => {
 			if (reference.registry === 'slow.example') {
 				await hanging;
 				throw new RegistryError({message: 'Registry slow.example did not answer', status: null, code: 'TIMEOUT', url: '', temporary: true});
 			}
 
-			return fastHead(reference, signal);
+			return fastHead(reference);
 		};
 
 		const containers = [

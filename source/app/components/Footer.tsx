@@ -1,0 +1,33 @@
+import {Text} from 'ink';
+import type {Notice} from '../../core/live-model.ts';
+import type {ViewState} from '../state/view-reducer.ts';
+
+export interface FooterProps {
+	readonly view: ViewState;
+	readonly notice: Notice | null;
+	readonly color: boolean;
+}
+
+/** One line: the filter being typed, the exclusion question, a notice, or the keys. */
+export function Footer({view, notice, color}: FooterProps) {
+	if (view.focus === 'filter') {
+		return <Text wrap='truncate'>{`/${view.filter}`}<Text inverse> </Text><Text dimColor>  Enter keep · Esc clear</Text></Text>;
+	}
+
+	if (view.focus === 'exclude' && view.exclude !== null) {
+		const options = view.exclude.patterns.map((pattern, index) => `[${index + 1}] ${pattern}${index === 1 ? ' (every tag)' : ''}`).join('  ');
+		return <Text wrap='truncate' color={color ? 'yellow' : undefined}>{`Exclude ${view.exclude.containerName}'s image from checks? ${options}  [Esc] cancel`}</Text>;
+	}
+
+	const keys = `⏎ details  s scan  p pin  x exclude  u unexclude  / filter${view.filter ? `:"${view.filter}"` : ''}  a ${view.updatesOnly ? 'all' : 'updates'}  o sort:${view.sort}  ? help  q quit`;
+	if (notice !== null) {
+		return (
+			<Text wrap='truncate'>
+				<Text color={color ? (notice.kind === 'error' ? 'red' : 'green') : undefined}>{`${notice.kind === 'error' ? '! ' : ''}${notice.text}`}</Text>
+				<Text dimColor>{`  ${keys}`}</Text>
+			</Text>
+		);
+	}
+
+	return <Text dimColor wrap='truncate'>{keys}</Text>;
+}

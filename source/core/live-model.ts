@@ -1,0 +1,188 @@
+import type {ScanEvent} from './scanner.ts';
+import type {ContainerFacts, ContainerResult, ScanReport, Verdict} from './types.ts';
+
+/** One container in the live view. */
+export interface LiveRow {
+	readonly id: string;
+	readonly name: string;
+	readonly image: string;
+	readonly state: string;
+	/** The latest verdict with the facts it was made on; null before the first check. */
+	readonly result: ContainerResult | null;
+	/** When the verdict was made (ISO); null before the first check. */
+	readonly checkedAt: string | null;
+	/** The verdict comes from the JSON file (the last run), not from this session. */
+	readonly fromLastRun: boolean;
+	/** A scan is deciding this row right now. */
+	readonly checking: boolean;
+}
+
+export interface ScanState {
+	readonly running: boolean;
+	/** Unique tags checked so far in the running scan, and how many it has. */
+	readonly checked: number;
+	readonly checks: number;
+	readonly lastScanAt: string | null;
+	readonly nextScanAt: string | null;
+}
+
+export interface EngineState {
+	readonly address: string;
+	readonly status: 'connecting' | 'connected' | 'unreachable';
+	readonly message: string | null;
+	/** When the next reconnection attempt is due (ISO), while unreachable. */
+	readonly retryAt: string | null;
+}
+
+export interface Notice {
+	readonly kind: 'error' | 'info';
+	readonly text: string;
+}
+
+export interface LiveSnapshot {
+	/** In the engine's order; sorting and filtering are the view's business. */
+	readonly rows: readonly LiveRow[];
+	readonly scan: ScanState;
+	readonly engine: EngineState;
+	readonly notice: Notice | null;
+}
+
+/**
+ * The state of the live view, without React: what the scan loop, the engine watcher and user actions
+ * know, as immutable snapshots for `useSyncExternalStore`.
+ */
+export class LiveModel {
+	#snapshot: LiveSnapshot;
+	readonly #listeners = new Set<() => void>();
+	readonly #now: () => Date;
+
+	constructor(address: string, now: () => Date = () => new Date()) {
+		this.#now = now;
+		this.#snapshot = {
+			rows: [],
+			scan: {running: false, checked: 0, checks: 0, lastScanAt: null, nextScanAt: null},
+			engine: {address, status: 'connecting', message: null, retryAt: null},
+			notice: null,
+		};
+	}
+
+	readonly subscribe = (listener: () => void): (() => void) => {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	};
+
+	readonly getSnapshot = (): LiveSnapshot => this.#snapshot;
+
+	/** Show the results saved by the last run, marked as such, until this session checks again. */
+	loadLastRun(report: ScanReport | null): void {
+		if (report === null || this.#snapshot.rows.length > 0) {
+			return;
+		}
+
+		this.#update({
+			rows: report.containers.map(result => ({...rowFields(result), result, checkedAt: report.scannedAt, fromLastRun: true, checking: false})),
+			scan: {...this.#snapshot.scan, lastScanAt: report.scannedAt},
+		});
+	}
+
+	/** Feed a scanner event into the state. */
+	readonly onScanEvent = (event: ScanEvent): void => {
+		switch (event.type) {
+			case 'started': {
+				const listed = new Map(event.containers.map(fact => [fact.id, fact]));
+				const known = new Set(this.#snapshot.rows.map(row => row.id));
+				// A full scan knows every container: rows of removed ones go, new ones appear as "checking".
+				const kept = this.#snapshot.rows
+					.filter(row => event.partial || listed.has(row.id))
+					.map(row => {
+						const fact = listed.get(row.id);
+						return fact === undefined ? row : {...row, ...factFields(fact), checking: true};
+					});
+				const added = event.containers.filter(fact => !known.has(fact.id)).map(fact => ({...factFields(fact), result: null, checkedAt: null, fromLastRun: false, checking: true}));
+				this.#update({rows: [...kept, ...added], scan: {...this.#snapshot.scan, running: true, checked: 0, checks: event.checks}});
+				break;
+			}
+
+			case 'result': {
+				this.#setResult(event.result);
+				break;
+			}
+
+			case 'progress': {
+				this.#update({scan: {...this.#snapshot.scan, checked: event.checked, checks: event.checks}});
+				break;
+			}
+
+			case 'finished': {
+				this.#update({
+					rows: this.#snapshot.rows.map(row => row.checking ? {...row, checking: false} : row),
+					scan: {...this.#snapshot.scan, running: false, lastScanAt: this.#now().toISOString()},
+				});
+				break;
+			}
+		}
+	};
+
+	/** A scan that ended without finishing (engine gone, stopped): nothing is being checked any more. */
+	scanFailed(): void {
+		this.#update({
+			rows: this.#snapshot.rows.map(row => row.checking ? {...row, checking: false} : row),
+			scan: {...this.#snapshot.scan, running: false},
+		});
+	}
+
+	/** The engine's current list: states and names change, removed containers go. New ones wait for their check. */
+	setContainers(facts: readonly ContainerFacts[]): void {
+		const listed = new Map(facts.map(fact => [fact.id, fact]));
+		const rows = this.#snapshot.rows.filter(row => listed.has(row.id)).map(row => {
+			const fact = listed.get(row.id)!;
+			return fact.state === row.state && fact.name === row.name ? row : {...row, state: fact.state, name: fact.name};
+		});
+		if (rows.length !== this.#snapshot.rows.length || rows.some((row, index) => row !== this.#snapshot.rows[index])) {
+			this.#update({rows});
+		}
+	}
+
+	/** A verdict decided without the registry (a pin or exclusion just made). */
+	settle(id: string, verdict: Verdict): void {
+		const row = this.#snapshot.rows.find(candidate => candidate.id === id);
+		if (row?.result !== undefined && row.result !== null) {
+			this.#setResult({...row.result, verdict});
+		}
+	}
+
+	setNextScan(at: Date | null): void {
+		this.#update({scan: {...this.#snapshot.scan, nextScanAt: at?.toISOString() ?? null}});
+	}
+
+	setEngine(engine: Partial<Omit<EngineState, 'address'>>): void {
+		this.#update({engine: {...this.#snapshot.engine, ...engine}});
+	}
+
+	setNotice(notice: Notice | null): void {
+		this.#update({notice});
+	}
+
+	#setResult(result: ContainerResult): void {
+		const checkedAt = this.#now().toISOString();
+		const fresh = {...rowFields(result), result, checkedAt, fromLastRun: false, checking: false};
+		const index = this.#snapshot.rows.findIndex(row => row.id === result.id);
+		const rows = index === -1 ? [...this.#snapshot.rows, fresh] : this.#snapshot.rows.with(index, fresh);
+		this.#update({rows});
+	}
+
+	#update(change: Partial<LiveSnapshot>): void {
+		this.#snapshot = {...this.#snapshot, ...change};
+		for (const listener of this.#listeners) {
+			listener();
+		}
+	}
+}
+
+function rowFields(result: ContainerResult): Pick<LiveRow, 'id' | 'name' | 'image' | 'state'> {
+	return {id: result.id, name: result.name, image: result.image, state: result.state};
+}
+
+function factFields(fact: ContainerFacts): Pick<LiveRow, 'id' | 'name' | 'image' | 'state'> {
+	return {id: fact.id, name: fact.name, image: fact.image, state: fact.state};
+}

@@ -1,0 +1,34 @@
+import {LiveModel} from '../../source/core/live-model.ts';
+import type {ContainerFacts, ContainerResult, Verdict} from '../../source/core/types.ts';
+
+export const d = (character: string): string => `sha256:${character.repeat(64)}`;
+
+export function facts(name: string, image = `registry.example/team/${name}:1`, state = 'running'): ContainerFacts {
+	return {id: `${name}`.padEnd(64, '0').replaceAll(/[^a-f\d]/g, 'a').slice(0, 48) + name.padStart(16, '0').slice(-16), name, image, imageId: d('1'), state, repoDigests: [], platform: {os: 'linux', architecture: 'amd64'}};
+}
+
+export function result(container: ContainerFacts, verdict: Verdict): ContainerResult {
+	return {id: container.id, name: container.name, image: container.image, state: container.state, imageId: container.imageId, platform: container.platform, reference: container.image, verdict};
+}
+
+export const verdicts = {
+	upToDate: {status: 'up-to-date', localDigest: d('a'), remoteDigest: d('a')},
+	update: {status: 'update-available', localDigest: d('a'), remoteDigest: d('b')},
+	pinned: {status: 'pinned', reason: 'Pinned by you on 2026-11-01.', localDigest: null},
+	excluded: {status: 'excluded', reason: 'The image matches exclusion 1 ("registry.example/*").'},
+	unknown: {status: 'unknown', reason: 'Built or imported locally: the image has no registry digest to compare with.'},
+	error: {status: 'error', error: 'Registry registry.example is unreachable: connection refused at registry.example:443. Is it running?', localDigest: d('a')},
+} as const satisfies Record<string, Verdict>;
+
+/** A model holding a finished scan of `entries`. */
+export function modelWith(entries: ReadonlyArray<[ContainerFacts, Verdict]>, address = 'unix:///var/run/docker.sock'): LiveModel {
+	const model = new LiveModel(address);
+	model.onScanEvent({type: 'started', containers: entries.map(([container]) => container), checks: entries.length, partial: false});
+	for (const [container, verdict] of entries) {
+		model.onScanEvent({type: 'result', result: result(container, verdict)});
+	}
+
+	model.onScanEvent({type: 'finished', report: {scannedAt: new Date().toISOString(), durationMs: 1, containers: [], summary: {total: 0, upToDate: 0, updateAvailable: 0, pinned: 0, excluded: 0, unknown: 0, error: 0}}});
+	model.setEngine({status: 'connected'});
+	return model;
+}
