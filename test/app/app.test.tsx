@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import {App, type AppActions} from '../../source/app/components/App.tsx';
-import type {LiveModel} from '../../source/core/live-model.ts';
+import type {LiveModel, LiveRow} from '../../source/core/live-model.ts';
 import {keys} from '../helpers/keys.ts';
 import {renderSized, type Rendered} from '../helpers/render.tsx';
 import {facts, modelWith, result, verdicts} from './fixtures.ts';
@@ -11,11 +11,16 @@ afterEach(() => {
 	rendered = undefined;
 });
 
-function actions(): AppActions & {[K in keyof AppActions]: ReturnType<typeof vi.fn>} {
-	return {scanNow: vi.fn(), togglePin: vi.fn(), exclude: vi.fn(), removeExclusionFor: vi.fn()};
+function actions() {
+	return {
+		scanNow: vi.fn<() => void>(),
+		togglePin: vi.fn<(row: LiveRow) => unknown>(),
+		exclude: vi.fn<(pattern: string) => unknown>(),
+		removeExclusionFor: vi.fn<(row: LiveRow) => unknown>(),
+	} satisfies AppActions;
 }
 
-function show(model: LiveModel, spies = actions(), columns = 100, rows = 30, color = false): Rendered {
+function show(model: LiveModel, spies: AppActions = actions(), columns = 100, rows = 30, color = false): Rendered {
 	rendered = renderSized(<App source={model} actions={spies} color={color}/>, columns, rows);
 	return rendered;
 }

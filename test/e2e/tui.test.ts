@@ -1,0 +1,69 @@
+import {readFile} from 'node:fs/promises';
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
+import {accessLog} from '../helpers/registry.ts';
+import {Scene} from '../helpers/scene.ts';
+import {Terminal} from '../helpers/tmux.ts';
+import {makeHome, updockBin, type UpdockHome} from '../helpers/updock.ts';
+import {waitFor} from '../helpers/process.ts';
+
+const sandbox = inject('sandbox');
+
+describe('the live view in a real terminal', () => {
+	let scene: Scene;
+	let home: UpdockHome;
+	let terminal: Terminal;
+
+	beforeAll(async () => {
+		scene = await Scene.create(sandbox, 'tui');
+		home = await makeHome(sandbox);
+		const ref = (repository: string): string => scene.ref(sandbox.open.host, repository);
+		for (const name of ['web', 'api']) {
+			await scene.push(ref(name), {marker: `tui-${name}-1`});
+			await scene.pull(ref(name));
+			await scene.runContainer(name, ref(name));
+		}
+
+		await scene.push(ref('api'), {marker: 'tui-api-2'});
+		terminal = await Terminal.start(home.dir, [process.execPath, updockBin], home.env, 120, 32);
+	});
+
+	afterAll(async () => {
+		await terminal?.kill();
+		await scene?.cleanup();
+	});
+
+	const headsFor = async (repository: string): Promise<number> => (await accessLog(sandbox.open.logPath)).filter(entry => entry.method === 'HEAD' && entry.userAgent.startsWith('updock/') && entry.path === `/v2/tui/${repository}/manifests/1`).length;
+
+	it('shows the table and scans at start', async () => {
+		const screen = await terminal.waitForScreen(text => /tui-api .*↑ update|↑ update\s+tui-api/.test(text) && /tui-web/.test(text) && /last scan/.test(text), 'the first scan in the table');
+		expect(screen).toMatch(/updock {2}↑1 update/);
+		expect(screen).toMatch(/s scan {2}p pin/);
+		expect(await headsFor('api')).toBe(1);
+	});
+
+	it('scans again on s', async () => {
+		await terminal.keys('s');
+		await waitFor('a second HEAD for tui/api', async () => (await headsFor('api')) === 2, 10_000);
+		await terminal.waitForScreen(text => /last scan/.test(text) && !/scanning:/.test(text), 'the scan to finish');
+	});
+
+	it('pins the selected container with p, in the JSON file too', async () => {
+		// The first row is the update (tui-api): pin it.
+		await terminal.keys('g', 'p');
+		await terminal.waitForScreen(text => /= pinned\s+tui-api/.test(text), 'tui-api pinned on screen');
+		await waitFor('the pin in the JSON file', async () => {
+			const saved = JSON.parse(await readFile(home.db, 'utf8').catch(() => '{}')) as {pins?: Array<{name: string}>};
+			return saved.pins?.some(pin => pin.name === 'tui-api') === true;
+		}, 10_000);
+	});
+
+	it('shows a container created meanwhile, checked without waiting for the interval', async () => {
+		await scene.runContainer('late', scene.ref(sandbox.open.host, 'web'));
+		await terminal.waitForScreen(text => /✓ up to date\s+tui-late/.test(text), 'the new container, checked');
+	});
+
+	it('quits on q with status 0', async () => {
+		await terminal.keys('q');
+		expect(await terminal.exitCode()).toBe(0);
+	});
+});
