@@ -54,10 +54,14 @@ describe('the live table', () => {
 		expect(frame).toMatch(/s scan {2}p pin {2}x exclude/);
 	});
 
-	it('shows the short local → remote digests for an update when the terminal is wide', async () => {
+	it('shows the short local → remote digests for an update, shorter on a narrow terminal', async () => {
 		const view = show(everyStatus(), undefined, 140);
 		const frame = await view.waitFor(text => text.includes('api'));
 		expect(frame.split('\n').find(line => line.includes(' api '))).toContain('aaaaaaaaaaaa → bbbbbbbbbbbb');
+		view.unmount();
+		const narrow = show(everyStatus(), undefined, 80);
+		const small = await narrow.waitFor(text => text.includes('api'));
+		expect(small.split('\n').find(line => line.includes(' api '))).toMatch(/aaaaaa → bbbbbb$/);
 	});
 
 	it('moves with j/k and arrows, pages, jumps to top and bottom', async () => {

@@ -95,6 +95,13 @@ describe('pins, exclusions and the JSON file', () => {
 		expect(row(after.json, 'cli-web').status).toBe('up-to-date');
 	});
 
+	it('behaves like --once when the output is not a terminal', async () => {
+		const result = await updock(home, []);
+		expect(result.code, result.stderr).toBe(0);
+		expect(result.stdout).toMatch(/^NAME\s+IMAGE\s+STATE\s+STATUS/);
+		expect(result.stdout).toMatch(/cli-web\s/);
+	});
+
 	it('dry-run lists what would be checked without sending anything', async () => {
 		await updock(home, ['pin', 'cli-worker']);
 		const {result, requests} = await requestsDuring(sandbox.open, async () => updock(home, ['dry-run', '--json']));
