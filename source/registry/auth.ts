@@ -2,7 +2,7 @@ import {RegistryError} from '../core/errors.ts';
 import {dockerHub} from '../core/reference.ts';
 import {ChallengeParseError, parseChallenges, type Challenge} from './challenge.ts';
 import {CredentialError, type Credential, type CredentialStore} from './credentials.ts';
-import {headerValues, registryOrigin, type HttpResponse, type RegistryHttp} from './http.ts';
+import {headerValues, type HttpResponse, type RegistryHttp} from './http.ts';
 
 /** The Authorization header to send (undefined: anonymous) and how it was obtained. */
 export interface Authorization {
@@ -114,7 +114,7 @@ export class RegistryAuth {
 	}
 
 	async #ping(registry: string, signal?: AbortSignal): Promise<Scheme> {
-		const url = new URL('/v2/', registryOrigin(registry));
+		const url = new URL('/v2/', await this.#http.base(registry));
 		const response = await this.#http.send({method: 'GET', url, signal, registry});
 		if (response.status === 200) {
 			return {kind: 'anonymous'};
@@ -177,18 +177,20 @@ export class RegistryAuth {
 
 	async #fetchToken(registry: string, challenge: Challenge, scope: string, signal?: AbortSignal): Promise<CachedToken> {
 		const realm = challenge.params['realm'];
+		const origin = await this.#http.base(registry);
 		if (realm === undefined || realm === '') {
-			throw new RegistryError({message: `Registry ${registry} asked for a Bearer token but named no realm to get it from.`, status: 401, code: 'AUTH_BROKEN', url: registryOrigin(registry), temporary: false});
+			throw new RegistryError({message: `Registry ${registry} asked for a Bearer token but named no realm to get it from.`, status: 401, code: 'AUTH_BROKEN', url: origin, temporary: false});
 		}
 
 		let url: URL;
 		try {
 			url = new URL(realm);
 		} catch {
-			throw new RegistryError({message: `Registry ${registry} named an invalid token realm ${JSON.stringify(realm)}.`, status: 401, code: 'AUTH_BROKEN', url: registryOrigin(registry), temporary: false});
+			throw new RegistryError({message: `Registry ${registry} named an invalid token realm ${JSON.stringify(realm)}.`, status: 401, code: 'AUTH_BROKEN', url: origin, temporary: false});
 		}
 
-		if (url.protocol !== 'https:' && !(url.protocol === 'http:' && registryOrigin(registry).startsWith('http:'))) {
+		// Credentials travel over HTTPS only; a plain-HTTP realm is accepted only for a registry spoken to over plain HTTP.
+		if (url.protocol !== 'https:' && !(url.protocol === 'http:' && origin.startsWith('http:'))) {
 			throw new RegistryError({message: `Registry ${registry} named a token realm over plain HTTP (${url.origin}); updock sends credentials only over HTTPS.`, status: 401, code: 'AUTH_INSECURE', url: url.href, temporary: false});
 		}
 

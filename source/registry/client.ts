@@ -4,7 +4,7 @@ import {dockerHub, type ImageReference} from '../core/reference.ts';
 import {selectPlatform} from '../core/platform.ts';
 import {formatPlatform, type Platform, type PlatformImage, type RemoteTag} from '../core/types.ts';
 import type {Authorization, RegistryAuth} from './auth.ts';
-import {header, registryOrigin, type HttpResponse, type RegistryHttp} from './http.ts';
+import {header, retryAfterMs, type HttpResponse, type RateLimit, type RegistryHttp} from './http.ts';
 import {manifestAccept, parseManifest, sha256Digest} from './manifest.ts';
 
 /**
@@ -14,6 +14,8 @@ import {manifestAccept, parseManifest, sha256Digest} from './manifest.ts';
 export class HttpRegistryClient implements RegistryClient {
 	readonly #http: RegistryHttp;
 	readonly #auth: RegistryAuth;
+	/** Registries that kept answering 429: no more requests to them until then. */
+	readonly #limited = new Map<string, {until: number; error: RegistryError}>();
 
 	constructor(http: RegistryHttp, auth: RegistryAuth) {
 		this.#http = http;
@@ -57,14 +59,14 @@ export class HttpRegistryClient implements RegistryClient {
 				message: `${reference.registry}/${reference.repository}:${reference.tag ?? ''} no longer has an image for ${formatPlatform(platform)} (it offers ${offered.join(', ') || 'no platforms'}).`,
 				status: 200,
 				code: 'PLATFORM_MISSING',
-				url: this.#manifestUrl(reference, digest).href,
+				url: (await this.#manifestUrl(reference, digest)).href,
 				temporary: false,
 			});
 		}
 
 		const child = await this.#getByDigest(reference, entry.digest, signal);
 		if (child.kind !== 'image') {
-			throw new RegistryError({message: `The index ${digest} in ${reference.registry}/${reference.repository} nests another index for ${formatPlatform(platform)}, which images do not do.`, status: 200, code: 'MANIFEST_INVALID', url: this.#manifestUrl(reference, entry.digest).href, temporary: false});
+			throw new RegistryError({message: `The index ${digest} in ${reference.registry}/${reference.repository} nests another index for ${formatPlatform(platform)}, which images do not do.`, status: 200, code: 'MANIFEST_INVALID', url: (await this.#manifestUrl(reference, entry.digest)).href, temporary: false});
 		}
 
 		return {manifestDigest: entry.digest, configDigest: child.configDigest};
@@ -89,13 +91,24 @@ export class HttpRegistryClient implements RegistryClient {
 		return parsed;
 	}
 
-	#manifestUrl(reference: ImageReference, tagOrDigest: string): URL {
-		return new URL(`/v2/${reference.repository}/manifests/${tagOrDigest}`, registryOrigin(reference.registry));
+	async #manifestUrl(reference: ImageReference, tagOrDigest: string): Promise<URL> {
+		return new URL(`/v2/${reference.repository}/manifests/${tagOrDigest}`, await this.#http.base(reference.registry));
+	}
+
+	/** The pull budgets registries reported (Docker Hub's `ratelimit-*` headers). */
+	rateLimits(): RateLimit[] {
+		return this.#http.rateLimits();
 	}
 
 	/** One manifest request, authenticated, with one retry on a fresh challenge. */
 	async #manifestRequest(method: 'GET' | 'HEAD', reference: ImageReference, tagOrDigest: string, signal?: AbortSignal): Promise<HttpResponse> {
-		const url = this.#manifestUrl(reference, tagOrDigest);
+		const limited = this.#limited.get(reference.registry);
+		if (limited !== undefined && limited.until > Date.now()) {
+			// A registry that is rate-limiting us gets no more requests this scan: each one would cost budget.
+			throw limited.error;
+		}
+
+		const url = await this.#manifestUrl(reference, tagOrDigest);
 		const send = async (authorization: Authorization): Promise<HttpResponse> => this.#http.send({
 			method,
 			url,
@@ -136,8 +149,11 @@ export class HttpRegistryClient implements RegistryClient {
 			}
 
 			case 429: {
-				const retryAfter = header(response.headers, 'retry-after');
-				return new RegistryError({...base, code: 'TOOMANYREQUESTS', temporary: true, message: `Registry ${reference.registry} is rate-limiting updock (HTTP 429)${retryAfter ? `; it asks to wait ${retryAfter}${/^\d+$/.test(retryAfter) ? ' s' : ''}` : ''}. Try again later.`});
+				const wait = retryAfterMs(header(response.headers, 'retry-after'), Date.now());
+				const budget = this.#http.rateLimits().find(limit => limit.registry === reference.registry);
+				const error = new RegistryError({...base, code: 'TOOMANYREQUESTS', temporary: true, message: `Registry ${reference.registry} is rate-limiting updock (HTTP 429)${budget === undefined ? '' : `; ${budget.remaining} of ${budget.limit} pulls left`}${wait === undefined ? '' : `; it asks to wait ${Math.ceil(wait / 1000)} s`}. The other registries are still checked; try again later.`});
+				this.#limited.set(reference.registry, {until: Date.now() + (wait ?? 60_000), error});
+				return error;
 			}
 
 			default: {

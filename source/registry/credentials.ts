@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {dockerHub} from '../core/reference.ts';
@@ -14,6 +15,10 @@ export interface CredentialStore {
 	get(registry: string): Promise<Credential | undefined>;
 }
 
+export class CredentialError extends Error {
+	override readonly name = 'CredentialError';
+}
+
 interface AuthEntry {
 	readonly auth?: unknown;
 	readonly username?: unknown;
@@ -21,7 +26,19 @@ interface AuthEntry {
 	readonly identitytoken?: unknown;
 }
 
+/** One Docker config (the file, or DOCKER_AUTH_CONFIG), keys normalised. */
+interface DockerConfig {
+	readonly source: string;
+	readonly auths: ReadonlyMap<string, AuthEntry>;
+	readonly credHelpers: ReadonlyMap<string, string>;
+	readonly credsStore: string | undefined;
+}
+
+/** Runs `docker-credential-<helper> get` with the server URL on stdin; its stdout, or why it failed. */
+export type HelperRunner = (helper: string, serverUrl: string) => Promise<{ok: true; stdout: string} | {ok: false; output: string; missing: boolean}>;
+
 const dockerHubKey = 'https://index.docker.io/v1/';
+const helperTimeoutMs = 10_000;
 
 /** The Docker config file path: `$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`. */
 export function dockerConfigPath(dockerConfigDir: string | undefined, home: string): string {
@@ -36,69 +53,178 @@ export function normalizeAuthKey(key: string): string {
 	return lower === 'index.docker.io' || lower === 'registry-1.docker.io' ? dockerHub : lower;
 }
 
+/** What helpers are asked for: Docker Hub by its historical key, others by host. */
+export function helperServerUrl(registry: string): string {
+	return registry === dockerHub ? dockerHubKey : registry;
+}
+
+/** The real helper protocol (docker-credential-helpers), with a timeout. */
+export const runHelper: HelperRunner = async (helper, serverUrl) => new Promise(resolve => {
+	const child = execFile(`docker-credential-${helper}`, ['get'], {timeout: helperTimeoutMs, encoding: 'utf8', maxBuffer: 1024 * 1024}, (error, stdout, stderr) => {
+		if (error === null) {
+			resolve({ok: true, stdout});
+			return;
+		}
+
+		const code = (error as NodeJS.ErrnoException).code;
+		const output = `${stdout}${stderr}`.trim() || (error.killed ? `no answer within ${helperTimeoutMs / 1000} s` : error.message);
+		resolve({ok: false, output, missing: code === 'ENOENT'});
+	});
+	child.stdin?.end(serverUrl);
+});
+
 /**
- * Credentials from the `auths` entries of the Docker config file. A missing file means anonymous; an
- * unreadable or malformed one is an error when a registry asks for credentials, naming the file.
+ * Credentials the way the docker CLI finds them: DOCKER_AUTH_CONFIG first, then
+ * `$DOCKER_CONFIG/config.json`; in each, `credHelpers[host]`, then `credsStore`, then `auths`. A
+ * helper's "credentials not found" means look further (and finally anonymous). A missing file is
+ * anonymous; an unreadable or malformed one is an error naming it, raised when a registry needs it.
  */
 export class DockerConfigCredentials implements CredentialStore {
 	readonly source: string;
-	#entries: Promise<Map<string, AuthEntry>> | undefined;
+	readonly #path: string;
+	readonly #envJson: string | undefined;
+	readonly #runHelper: HelperRunner;
+	#configs: Promise<DockerConfig[]> | undefined;
+	readonly #cache = new Map<string, Promise<Credential | undefined>>();
 
-	constructor(path: string) {
-		this.source = path;
+	constructor(path: string, options: {envJson?: string | undefined; runHelper?: HelperRunner} = {}) {
+		this.#path = path;
+		this.#envJson = options.envJson === undefined || options.envJson.trim() === '' ? undefined : options.envJson;
+		this.#runHelper = options.runHelper ?? runHelper;
+		this.source = this.#envJson === undefined ? path : `DOCKER_AUTH_CONFIG or ${path}`;
 	}
 
 	async get(registry: string): Promise<Credential | undefined> {
-		this.#entries ??= this.#load();
-		const entries = await this.#entries;
-		const wanted = registry === dockerHub ? dockerHub : registry.toLowerCase();
-		const entry = entries.get(wanted);
-		return entry === undefined ? undefined : toCredential(entry, registry, this.source);
+		const key = registry === dockerHub ? dockerHub : registry.toLowerCase();
+		let pending = this.#cache.get(key);
+		if (pending === undefined) {
+			// One helper run per registry per process, however many repositories ask.
+			pending = this.#lookup(key);
+			this.#cache.set(key, pending);
+		}
+
+		return pending;
 	}
 
-	async #load(): Promise<Map<string, AuthEntry>> {
-		let text: string;
-		try {
-			text = await readFile(this.source, 'utf8');
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-				return new Map();
-			}
-
-			throw new CredentialError(`Cannot read the Docker config ${this.source}: ${(error as Error).message}. Fix its permissions or set DOCKER_CONFIG.`);
-		}
-
-		let parsed: unknown;
-		try {
-			parsed = JSON.parse(text);
-		} catch (error) {
-			throw new CredentialError(`The Docker config ${this.source} is not valid JSON (${(error as Error).message}); fix it or set DOCKER_CONFIG to another directory.`);
-		}
-
-		const entries = new Map<string, AuthEntry>();
-		const auths = isRecord(parsed) ? parsed['auths'] : undefined;
-		if (isRecord(auths)) {
-			// Any spelling of a registry's key counts; the bare `host[:port]` key wins over the others, and for
-			// Docker Hub its canonical `https://index.docker.io/v1/` key wins, as in docker/cli.
-			for (const [key, entry] of Object.entries(auths)) {
-				const normalized = normalizeAuthKey(key);
-				if (isRecord(entry) && (!entries.has(normalized) || key === normalized)) {
-					entries.set(normalized, entry);
+	async #lookup(registry: string): Promise<Credential | undefined> {
+		this.#configs ??= this.#load();
+		for (const config of await this.#configs) {
+			const helper = config.credHelpers.get(registry) ?? config.credsStore;
+			if (helper !== undefined) {
+				const fromHelper = await this.#fromHelper(helper, registry, config.source);
+				if (fromHelper !== undefined) {
+					return fromHelper;
 				}
 			}
 
-			const hub = auths[dockerHubKey];
-			if (isRecord(hub)) {
-				entries.set(dockerHub, hub);
+			const entry = config.auths.get(registry);
+			const credential = entry === undefined ? undefined : toCredential(entry, registry, config.source);
+			if (credential !== undefined) {
+				return credential;
 			}
 		}
 
-		return entries;
+		return undefined;
+	}
+
+	async #fromHelper(helper: string, registry: string, source: string): Promise<Credential | undefined> {
+		if (!/^[\w.-]+$/.test(helper)) {
+			throw new CredentialError(`The credential helper name "${helper}" in ${source} is not valid; it must be the suffix of a docker-credential-* program.`);
+		}
+
+		const result = await this.#runHelper(helper, helperServerUrl(registry));
+		if (!result.ok) {
+			if (result.missing) {
+				throw new CredentialError(`${source} says to get credentials for ${registry} from docker-credential-${helper}, which is not on PATH. Install it, or remove it from credHelpers/credsStore.`);
+			}
+
+			if (/credentials not found/i.test(result.output)) {
+				return undefined;
+			}
+
+			// Helpers print their own errors, never the secret: the first line says what went wrong.
+			throw new CredentialError(`docker-credential-${helper} failed to give credentials for ${registry}: ${result.output.split('\n')[0]}`);
+		}
+
+		let parsed: {Username?: unknown; Secret?: unknown};
+		try {
+			parsed = JSON.parse(result.stdout) as typeof parsed;
+		} catch {
+			throw new CredentialError(`docker-credential-${helper} answered something that is not JSON for ${registry}.`);
+		}
+
+		if (typeof parsed.Secret !== 'string' || parsed.Secret === '') {
+			return undefined;
+		}
+
+		if (parsed.Username === '<token>') {
+			return {kind: 'identity-token', token: parsed.Secret};
+		}
+
+		return {kind: 'basic', username: typeof parsed.Username === 'string' ? parsed.Username : '', password: parsed.Secret};
+	}
+
+	async #load(): Promise<DockerConfig[]> {
+		const configs: DockerConfig[] = [];
+		if (this.#envJson !== undefined) {
+			configs.push(parseConfig(this.#envJson, 'DOCKER_AUTH_CONFIG'));
+		}
+
+		let text: string | undefined;
+		try {
+			text = await readFile(this.#path, 'utf8');
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				throw new CredentialError(`Cannot read the Docker config ${this.#path}: ${(error as Error).message}. Fix its permissions or set DOCKER_CONFIG.`);
+			}
+		}
+
+		if (text !== undefined) {
+			configs.push(parseConfig(text, this.#path));
+		}
+
+		return configs;
 	}
 }
 
-export class CredentialError extends Error {
-	override readonly name = 'CredentialError';
+function parseConfig(text: string, source: string): DockerConfig {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(text);
+	} catch (error) {
+		const fix = source === 'DOCKER_AUTH_CONFIG' ? 'fix or unset it' : 'fix it or set DOCKER_CONFIG to another directory';
+		throw new CredentialError(`The Docker config ${source} is not valid JSON (${(error as Error).message}); ${fix}.`);
+	}
+
+	const record = isRecord(parsed) ? parsed : {};
+	const auths = new Map<string, AuthEntry>();
+	if (isRecord(record['auths'])) {
+		// Any spelling of a registry's key counts; the bare `host[:port]` key wins over the others, and for
+		// Docker Hub its canonical `https://index.docker.io/v1/` key wins, as in docker/cli.
+		for (const [key, entry] of Object.entries(record['auths'])) {
+			const normalized = normalizeAuthKey(key);
+			if (isRecord(entry) && (!auths.has(normalized) || key === normalized)) {
+				auths.set(normalized, entry);
+			}
+		}
+
+		const hub = record['auths'][dockerHubKey];
+		if (isRecord(hub)) {
+			auths.set(dockerHub, hub);
+		}
+	}
+
+	const credHelpers = new Map<string, string>();
+	if (isRecord(record['credHelpers'])) {
+		for (const [key, helper] of Object.entries(record['credHelpers'])) {
+			if (typeof helper === 'string' && helper !== '') {
+				credHelpers.set(normalizeAuthKey(key), helper);
+			}
+		}
+	}
+
+	const credsStore = typeof record['credsStore'] === 'string' && record['credsStore'] !== '' ? record['credsStore'] : undefined;
+	return {source, auths, credHelpers, credsStore};
 }
 
 function toCredential(entry: AuthEntry, registry: string, source: string): Credential | undefined {

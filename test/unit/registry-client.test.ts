@@ -6,7 +6,7 @@ import {parseReference} from '../../source/core/reference.ts';
 import {RegistryAuth} from '../../source/registry/auth.ts';
 import {HttpRegistryClient} from '../../source/registry/client.ts';
 import type {Credential, CredentialStore} from '../../source/registry/credentials.ts';
-import {RegistryHttp} from '../../source/registry/http.ts';
+import {parseRateLimitHeader, RegistryHttp, retryAfterMs} from '../../source/registry/http.ts';
 
 /**
  * Protocol corner cases a real registry here cannot be made to produce. Everything else runs
@@ -19,7 +19,7 @@ let agent: MockAgent;
 
 function client(credentials: Record<string, Credential> = {}, now = Date.now): HttpRegistryClient {
 	const store: CredentialStore = {source: '/home/ada/.docker/config.json', get: async registry => credentials[registry]};
-	const http = new RegistryHttp({timeoutMs: 2000, connectionsPerHost: 2, userAgent: 'updock-test', dispatcherFor: origin => agent.get(origin)});
+	const http = new RegistryHttp({timeoutMs: 2000, connectionsPerHost: 2, userAgent: 'updock-test', retryBaseMs: 1, dispatcherFor: origin => agent.get(origin)});
 	return new HttpRegistryClient(http, new RegistryAuth(http, store, now));
 }
 
@@ -201,8 +201,79 @@ describe('HttpRegistryClient against protocol corner cases', () => {
 
 		const registry = client();
 		ghcr().intercept({path: '/v2/', method: 'GET'}).reply(200, '{}');
-		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(502, '');
+		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(502, '').times(3);
 		const bad = await failure(registry.headTag(reference));
 		expect(bad).toMatchObject({status: 502, temporary: true});
+		expect(bad.message).toMatch(/answered HTTP 502.*try again later/);
+	});
+});
+
+describe('RegistryHttp behaviour a real registry here will not show', () => {
+	const ghcr = () => agent.get('https://ghcr.io');
+	const reference = parseReference('ghcr.io/acme/app:1');
+
+	it('retries a 503 and a 429 with Retry-After: 0, then takes the answer', async () => {
+		ghcr().intercept({path: '/v2/', method: 'GET'}).reply(503, '');
+		ghcr().intercept({path: '/v2/', method: 'GET'}).reply(200, '{}');
+		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(429, '', {headers: {'retry-after': '0'}});
+		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(200, '', {headers: {'docker-content-digest': sha('ok')}});
+		expect((await client().headTag(reference)).digest).toBe(sha('ok'));
+	});
+
+	it('stops asking a registry that keeps answering 429, and says so', async () => {
+		const registry = client();
+		ghcr().intercept({path: '/v2/', method: 'GET'}).reply(200, '{}');
+		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(429, '', {headers: {'retry-after': 'garbage', 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600'}}).times(3);
+		const first = await failure(registry.headTag(reference));
+		expect(first.message).toMatch(/rate-limiting updock \(HTTP 429\); 0 of 100 pulls left/);
+		// No interceptor is left: a second request would fail differently.
+		const second = await failure(registry.headTag(parseReference('ghcr.io/acme/other:1')));
+		expect(second).toBe(first);
+		expect(registry.rateLimits()).toEqual([{registry: 'ghcr.io', limit: 100, remaining: 0, windowSeconds: 21_600}]);
+	});
+
+	it('follows a redirect to another host without the Authorization header', async () => {
+		const registry = client({'ghcr.io': {kind: 'basic', username: 'ada', password: 'secret'}});
+		ghcr().intercept({path: '/v2/', method: 'GET'}).reply(401, '', {headers: {'www-authenticate': 'Basic realm="r"'}});
+		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'GET', headers: {authorization: value => value.startsWith('Basic ')}}).reply(307, '', {headers: {location: 'https://cdn.example/blobs/manifest?sig=1'}});
+		const seen: Array<string | undefined> = [];
+		agent.get('https://cdn.example').intercept({path: '/blobs/manifest?sig=1', method: 'GET'}).reply(options => {
+			const headers = options.headers as Record<string, string>;
+			seen.push(Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1]);
+			return {statusCode: 200, data: manifest};
+		});
+		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD', headers: {authorization: value => value.startsWith('Basic ')}}).reply(200, '');
+		expect((await registry.headTag(reference)).digest).toBe(sha(manifest));
+		expect(seen).toEqual([undefined]);
+	});
+
+	it('refuses a redirect from HTTPS to plain HTTP', async () => {
+		ghcr().intercept({path: '/v2/', method: 'GET'}).reply(200, '{}');
+		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(302, '', {headers: {location: 'http://plain.example/m'}});
+		const error = await failure(client().headTag(reference));
+		expect(error.code).toBe('BAD_REDIRECT');
+	});
+});
+
+describe('Retry-After and rate-limit headers', () => {
+	const now = Date.parse('2026-11-23T12:00:00Z');
+	it.each([
+		['5', 5000],
+		['0', 0],
+		['Mon, 23 Nov 2026 12:00:30 GMT', 30_000],
+		['Mon, 23 Nov 2026 11:00:00 GMT', undefined],
+		['soon', undefined],
+		['', undefined],
+		[undefined, undefined],
+	])('Retry-After %j -> %j ms', (value, expected) => {
+		expect(retryAfterMs(value, now)).toBe(expected);
+	});
+
+	it.each([
+		['100;w=21600', {value: 100, window: 21_600}],
+		['76', {value: 76, window: undefined}],
+		['nonsense', undefined],
+	])('%j', (value, expected) => {
+		expect(parseRateLimitHeader(value)).toEqual(expected);
 	});
 });
