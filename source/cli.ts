@@ -28,10 +28,13 @@ const help = `
     --concurrency <n>  Registry requests in flight per registry (1-64)        [default: 8]
     --timeout <d>      Timeout of one request, as a Go duration               [default: 15s]
     --interval <d>     Time between scans of the live view, as a Go duration  [$UPDOCK_UPDATE_INTERVAL, default: 6h]
+    --certs-dir <dir>  Registry CAs and client certificates, laid out as Docker's [$UPDOCK_CERTS_DIR]
+                       default: /etc/docker/certs.d (<host[:port]>/ca.crt, client.cert, client.key)
 
   Environment
     DOCKER_HOST        The engine: unix:///var/run/docker.sock (default) or tcp://host:port
     DOCKER_CONFIG      Directory of config.json with registry credentials (default: ~/.docker)
+    DOCKER_AUTH_CONFIG A Docker config as JSON, looked at before config.json
     NO_COLOR           Plain text, no colour
 
   Exit status
@@ -40,7 +43,7 @@ const help = `
     64 usage error (unknown flag, bad value)
 `;
 
-const knownFlags = new Set(['once', 'json', 'exitCode', 'exit-code', 'db', 'concurrency', 'timeout', 'interval', 'help', 'version']);
+const knownFlags = new Set(['once', 'json', 'exitCode', 'exit-code', 'db', 'concurrency', 'timeout', 'interval', 'certsDir', 'certs-dir', 'help', 'version']);
 
 async function main(): Promise<number> {
 	const cli = meow(help, {
@@ -54,6 +57,7 @@ async function main(): Promise<number> {
 			concurrency: {type: 'string'},
 			timeout: {type: 'string'},
 			interval: {type: 'string'},
+			certsDir: {type: 'string'},
 		},
 	});
 

@@ -4,14 +4,11 @@ import {planScan} from './core/plan.ts';
 import {Scanner} from './core/scanner.ts';
 import type {ScanReport} from './core/types.ts';
 import {DockerEngine} from './docker/engine.ts';
-import {RegistryAuth} from './registry/auth.ts';
-import {HttpRegistryClient} from './registry/client.ts';
-import {DockerConfigCredentials} from './registry/credentials.ts';
-import {RegistryHttp, userAgent} from './registry/http.ts';
 import {dryRunJson, renderDryRun} from './report/dry-run.ts';
 import {renderExclusions, renderPins} from './report/lists.ts';
 import {scanJson} from './report/scan-json.ts';
 import {renderScanTable} from './report/scan-table.ts';
+import {registryStack} from './wiring.ts';
 import {JsonSettings, JsonStore, rememberScan, scanMemory} from './store/store.ts';
 
 export interface Output {
@@ -99,11 +96,10 @@ async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, s
 	// Read the file first: a broken one stops everything before any engine or registry is asked.
 	await store.load();
 	const engine = new DockerEngine(config.engine, config.timeoutMs);
-	const http = new RegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent});
-	const auth = new RegistryAuth(http, new DockerConfigCredentials(config.dockerConfigPath));
+	const {client, http} = registryStack(config, engine);
 	const scanner = new Scanner({
 		containers: engine,
-		registry: new HttpRegistryClient(http, auth),
+		registry: client,
 		memory: async () => scanMemory(await store.load()),
 		concurrency: config.concurrency,
 	});

@@ -31,6 +31,10 @@ export interface Config {
 	readonly timeoutMs: number;
 	/** Colour in the human table: only on a TTY and not under NO_COLOR. */
 	readonly color: boolean;
+	/** Docker-style `<host[:port]>/ca.crt`, `client.cert`, `client.key` per registry. @default /etc/docker/certs.d */
+	readonly certsDir: string;
+	/** DOCKER_AUTH_CONFIG: a Docker config as JSON, looked at before the file. */
+	readonly dockerAuthConfig: string | undefined;
 }
 
 /** What meow parsed, before any meaning is given to it. */
@@ -44,6 +48,7 @@ export interface ParsedArguments {
 		readonly concurrency?: string | undefined;
 		readonly timeout?: string | undefined;
 		readonly interval?: string | undefined;
+		readonly certsDir?: string | undefined;
 	};
 	/** Flags given that updock does not know, as typed (`--frobnicate`). */
 	readonly unknownFlags: readonly string[];
@@ -88,6 +93,8 @@ export function parseConfig(parsed: ParsedArguments, env: Readonly<Record<string
 		concurrency: parsed.flags.concurrency === undefined ? defaultConcurrency : parseConcurrency(parsed.flags.concurrency),
 		timeoutMs: parsed.flags.timeout === undefined ? defaultTimeoutMs : positiveDuration('--timeout', parsed.flags.timeout, 'a request timeout such as 15s or 1m'),
 		color: stdoutIsTty && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb',
+		certsDir: certsDirectory(parsed.flags.certsDir, env['UPDOCK_CERTS_DIR']),
+		dockerAuthConfig: env['DOCKER_AUTH_CONFIG'] === undefined || env['DOCKER_AUTH_CONFIG'].trim() === '' ? undefined : env['DOCKER_AUTH_CONFIG'],
 	};
 }
 
@@ -191,6 +198,20 @@ function parseCommand(parsed: ParsedArguments): Command {
 			throw new ConfigError(name, `Unknown command "${name}". Commands: pin, unpin, pins, exclude, dry-run; run "updock --help".`);
 		}
 	}
+}
+
+function certsDirectory(flag: string | undefined, variable: string | undefined): string {
+	const source = flag === undefined ? 'UPDOCK_CERTS_DIR' : '--certs-dir';
+	const value = flag ?? variable;
+	if (value === undefined) {
+		return '/etc/docker/certs.d';
+	}
+
+	if (value.trim() === '') {
+		throw new ConfigError(source, `${source} is empty: give a directory laid out like /etc/docker/certs.d.`);
+	}
+
+	return resolve(value);
 }
 
 function positiveDuration(source: string, text: string, what: string): number {

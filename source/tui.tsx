@@ -8,10 +8,7 @@ import {Scanner} from './core/scanner.ts';
 import {App} from './app/components/App.tsx';
 import {DockerEngine} from './docker/engine.ts';
 import {watchEngine} from './docker/events.ts';
-import {RegistryAuth} from './registry/auth.ts';
-import {HttpRegistryClient} from './registry/client.ts';
-import {DockerConfigCredentials} from './registry/credentials.ts';
-import {RegistryHttp, userAgent} from './registry/http.ts';
+import {registryStack} from './wiring.ts';
 import {JsonSettings, JsonStore, rememberScan, scanMemory} from './store/store.ts';
 
 /**
@@ -23,14 +20,13 @@ export async function runTui(config: Config): Promise<number> {
 	// A broken file stops here, before the screen is taken over, with its path in the message.
 	const data = await store.load();
 	const engine = new DockerEngine(config.engine, config.timeoutMs);
-	const http = new RegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent});
-	const auth = new RegistryAuth(http, new DockerConfigCredentials(config.dockerConfigPath));
+	const {client, http} = registryStack(config, engine);
 	const model = new LiveModel(config.engine.display);
 	model.loadLastRun(data.lastScan);
 
 	const scanner = new Scanner({
 		containers: engine,
-		registry: new HttpRegistryClient(http, auth),
+		registry: client,
 		memory: async () => scanMemory(await store.load()),
 		concurrency: config.concurrency,
 	});

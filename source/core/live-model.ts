@@ -1,5 +1,5 @@
 import type {ScanEvent} from './scanner.ts';
-import type {ContainerFacts, ContainerResult, ScanReport, Verdict} from './types.ts';
+import type {ContainerFacts, ContainerResult, RateLimit, ScanReport, Verdict} from './types.ts';
 
 /** One container in the live view. */
 export interface LiveRow {
@@ -24,6 +24,8 @@ export interface ScanState {
 	readonly checks: number;
 	readonly lastScanAt: string | null;
 	readonly nextScanAt: string | null;
+	/** Pull budgets from the last scan. */
+	readonly rateLimits: readonly RateLimit[];
 }
 
 export interface EngineState {
@@ -60,7 +62,7 @@ export class LiveModel {
 		this.#now = now;
 		this.#snapshot = {
 			rows: [],
-			scan: {running: false, checked: 0, checks: 0, lastScanAt: null, nextScanAt: null},
+			scan: {running: false, checked: 0, checks: 0, lastScanAt: null, nextScanAt: null, rateLimits: []},
 			engine: {address, status: 'connecting', message: null, retryAt: null},
 			notice: null,
 		};
@@ -116,7 +118,7 @@ export class LiveModel {
 			case 'finished': {
 				this.#update({
 					rows: this.#snapshot.rows.map(row => row.checking ? {...row, checking: false} : row),
-					scan: {...this.#snapshot.scan, running: false, lastScanAt: this.#now().toISOString()},
+					scan: {...this.#snapshot.scan, running: false, lastScanAt: this.#now().toISOString(), rateLimits: event.report.rateLimits?.length ? event.report.rateLimits : this.#snapshot.scan.rateLimits},
 				});
 				break;
 			}

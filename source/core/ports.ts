@@ -1,5 +1,5 @@
 import type {ImageReference} from './reference.ts';
-import type {ContainerFacts, Exclusion, ImageStore, Pin, Platform, PlatformImage, RemoteTag} from './types.ts';
+import type {ContainerFacts, Exclusion, ImageStore, Pin, Platform, PlatformImage, RateLimit, RemoteTag} from './types.ts';
 
 /** The engine, as the scanner sees it. */
 export interface ContainerSource {
@@ -15,6 +15,10 @@ export interface RegistryClient {
 	headTag(reference: ImageReference, signal?: AbortSignal): Promise<RemoteTag>;
 	/** GET the manifest `digest` and, for an index, the child for `platform`: the image that platform gets. */
 	resolvePlatform(reference: ImageReference, digest: string, platform: Platform, signal?: AbortSignal): Promise<PlatformImage>;
+	/** Before a registry's checks: the repositories to come, so one token can cover them all. Never throws. */
+	prepare?(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void>;
+	/** Pull budgets the registries reported. */
+	rateLimits?(): readonly RateLimit[];
 }
 
 /** What the scanner reads and remembers between scans. */

@@ -136,7 +136,11 @@ export class Scanner {
 			this.#emit({type: 'progress', checked: ++checked, checks: plan.checks.size});
 		};
 
-		await Promise.all([...byRegistry.values()].map(async groups => forEachLimit(groups, this.#options.concurrency ?? 8, check)));
+		await Promise.all([...byRegistry].map(async ([registry, groups]) => {
+			const repositories = [...new Set(groups.map(containers => containers[0]!.reference.repository))];
+			await this.#options.registry.prepare?.(registry, repositories, signal);
+			await forEachLimit(groups, this.#options.concurrency ?? 8, check);
+		}));
 
 		const ordered = plan.containers.map(planned => results.get(planned)!);
 		const finished = clock.now();
@@ -145,6 +149,7 @@ export class Scanner {
 			durationMs: Math.max(0, finished.getTime() - started.getTime()),
 			containers: ordered,
 			summary: summarize(ordered),
+			rateLimits: this.#options.registry.rateLimits?.() ?? [],
 		};
 		this.#emit({type: 'finished', report});
 		return {report, learned};

@@ -10,6 +10,14 @@ export interface Platform {
 	readonly variant?: string | undefined;
 }
 
+/** What the engine says about insecure registries (`GET /info` → RegistryConfig). */
+export interface InsecurePolicy {
+	/** Registry names marked `Secure: false` in IndexConfigs (the daemon's `insecure-registries` names). */
+	readonly registries: readonly string[];
+	/** InsecureRegistryCIDRs, e.g. `127.0.0.0/8`, `10.0.0.0/8`. */
+	readonly cidrs: readonly string[];
+}
+
 /** How the engine stores images, which decides what an image id is. */
 export type ImageStore = 'classic' | 'containerd';
 
@@ -62,11 +70,22 @@ export interface ScanSummary {
 	readonly error: number;
 }
 
+/** A registry's pull budget as its `ratelimit-*` headers last told it (Docker Hub: `100;w=21600`). */
+export interface RateLimit {
+	readonly registry: string;
+	readonly limit: number;
+	readonly remaining: number;
+	/** The window in seconds, when given. */
+	readonly windowSeconds: number | null;
+}
+
 export interface ScanReport {
 	readonly scannedAt: string;
 	readonly durationMs: number;
 	readonly containers: readonly ContainerResult[];
 	readonly summary: ScanSummary;
+	/** Pull budgets registries reported during the scan. */
+	readonly rateLimits?: readonly RateLimit[];
 }
 
 /** What the registry holds now for a tag: the HEAD answer. */

@@ -2,8 +2,21 @@ import Docker from 'dockerode';
 import {DockerUnavailableError} from '../core/errors.ts';
 import {forEachLimit} from '../core/limit.ts';
 import type {ContainerSource} from '../core/ports.ts';
-import type {ContainerFacts, ImageStore, Platform} from '../core/types.ts';
+import type {ContainerFacts, ImageStore, InsecurePolicy, Platform} from '../core/types.ts';
 import type {EngineAddress} from './address.ts';
+
+interface RawInfo {
+	readonly DriverStatus?: Array<[string, string]> | null;
+	readonly RegistryConfig?: {
+		readonly IndexConfigs?: Record<string, {readonly Name?: string; readonly Secure?: boolean}> | null;
+		readonly InsecureRegistryCIDRs?: unknown[] | null;
+	} | null;
+}
+
+interface EngineInfo {
+	readonly imageStore: ImageStore;
+	readonly insecure: InsecurePolicy;
+}
 
 interface ImageFacts {
 	readonly repoDigests: readonly string[];
@@ -20,7 +33,7 @@ const inspectConcurrency = 8;
 export class DockerEngine implements ContainerSource {
 	readonly address: EngineAddress;
 	readonly #docker: Docker;
-	#store: Promise<ImageStore> | undefined;
+	#info: Promise<EngineInfo> | undefined;
 
 	constructor(address: EngineAddress, timeoutMs: number) {
 		this.address = address;
@@ -30,11 +43,27 @@ export class DockerEngine implements ContainerSource {
 	}
 
 	async imageStore(): Promise<ImageStore> {
-		this.#store ??= this.#call(async () => this.#docker.info() as Promise<{DriverStatus?: Array<[string, string]> | null}>).then(info => {
-			const driverType = info.DriverStatus?.find(([key]) => key === 'driver-type')?.[1];
-			return driverType === 'io.containerd.snapshotter.v1' ? 'containerd' : 'classic';
+		return (await this.#engineInfo()).imageStore;
+	}
+
+	/** The registries the engine treats as insecure (its `insecure-registries` and their CIDRs). */
+	async insecureRegistries(): Promise<InsecurePolicy> {
+		return (await this.#engineInfo()).insecure;
+	}
+
+	async #engineInfo(): Promise<EngineInfo> {
+		// One /info per process: the image store and registry settings only change with a daemon restart.
+		this.#info ??= this.#call(async () => this.#docker.info() as Promise<RawInfo>).then(info => ({
+			imageStore: info.DriverStatus?.find(([key]) => key === 'driver-type')?.[1] === 'io.containerd.snapshotter.v1' ? 'containerd' : 'classic',
+			insecure: {
+				registries: Object.values(info.RegistryConfig?.IndexConfigs ?? {}).filter(index => index.Secure === false && typeof index.Name === 'string').map(index => index.Name!),
+				cidrs: (info.RegistryConfig?.InsecureRegistryCIDRs ?? []).filter((cidr): cidr is string => typeof cidr === 'string'),
+			},
+		}));
+		this.#info.catch(() => {
+			this.#info = undefined;
 		});
-		return this.#store;
+		return this.#info;
 	}
 
 	async listContainers(): Promise<ContainerFacts[]> {

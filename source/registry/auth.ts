@@ -27,6 +27,8 @@ interface CachedToken {
 
 /** A failed ping is remembered this long, so one scan does not knock on a dead registry per repository. */
 const failureMemoryMs = 30_000;
+/** Scopes asked for in one token request at most, keeping its URL a sane length. */
+const scopesPerToken = 50;
 /** Renew tokens this long before they expire. */
 const renewEarlyMs = 5000;
 
@@ -85,6 +87,44 @@ export class RegistryAuth {
 
 		const {token} = await this.#token(registry, repository, bearer, true, signal);
 		return {value: `Bearer ${token}`, scope, reused: false};
+	}
+
+	/**
+	 * For a Bearer registry, one token request with a repeated `scope` for all `repositories` (Docker Hub
+	 * and the distribution token servers grant what they can of it), cached under each scope. A failure
+	 * is not an error: each repository then gets its own token as usual.
+	 */
+	async prefetch(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void> {
+		let scheme: Scheme;
+		try {
+			scheme = await this.#scheme(registry, signal);
+		} catch {
+			return;
+		}
+
+		if (scheme.kind !== 'bearer' || repositories.length < 2) {
+			return;
+		}
+
+		const realm = scheme.challenge.params['realm'] ?? '';
+		const wanted = repositories.map(repository => `repository:${repository}:pull`).filter(scope => !this.#tokens.has(`${registry}|${realm}|${scope}`));
+		for (let start = 0; start < wanted.length; start += scopesPerToken) {
+			const scopes = wanted.slice(start, start + scopesPerToken);
+			const pending = this.#fetchToken(registry, scheme.challenge, scopes, signal);
+			for (const scope of scopes) {
+				this.#tokens.set(`${registry}|${realm}|${scope}`, pending);
+			}
+
+			// eslint-disable-next-line no-await-in-loop -- one token request at a time is the point
+			const ok = await pending.then(() => true, () => false);
+			if (!ok) {
+				for (const scope of scopes) {
+					this.#tokens.delete(`${registry}|${realm}|${scope}`);
+				}
+
+				return;
+			}
+		}
 	}
 
 	/** The error for a request still refused after authenticating as well as we can. */
@@ -162,7 +202,7 @@ export class RegistryAuth {
 
 		let pending = this.#tokens.get(key);
 		if (pending === undefined || pending === cached) {
-			pending = this.#fetchToken(registry, challenge, scope, signal);
+			pending = this.#fetchToken(registry, challenge, [scope], signal);
 			this.#tokens.set(key, pending);
 			const settled = pending;
 			settled.catch(() => {
@@ -175,7 +215,7 @@ export class RegistryAuth {
 		return {token: (await pending).token, scope, reused: false};
 	}
 
-	async #fetchToken(registry: string, challenge: Challenge, scope: string, signal?: AbortSignal): Promise<CachedToken> {
+	async #fetchToken(registry: string, challenge: Challenge, scopes: readonly string[], signal?: AbortSignal): Promise<CachedToken> {
 		const realm = challenge.params['realm'];
 		const origin = await this.#http.base(registry);
 		if (realm === undefined || realm === '') {
@@ -198,7 +238,7 @@ export class RegistryAuth {
 		const service = challenge.params['service'];
 		let response: HttpResponse;
 		if (credential?.kind === 'identity-token') {
-			const form = new URLSearchParams({grant_type: 'refresh_token', refresh_token: credential.token, client_id: 'updock', scope});
+			const form = new URLSearchParams({grant_type: 'refresh_token', refresh_token: credential.token, client_id: 'updock', scope: scopes.join(' ')});
 			if (service !== undefined) {
 				form.set('service', service);
 			}
@@ -209,7 +249,9 @@ export class RegistryAuth {
 				url.searchParams.set('service', service);
 			}
 
-			url.searchParams.append('scope', scope);
+			for (const scope of scopes) {
+				url.searchParams.append('scope', scope);
+			}
 			const headers: Record<string, string> = credential === undefined ? {} : {authorization: basicHeader(credential)};
 			response = await this.#http.send({method: 'GET', url, headers, signal, registry});
 		}

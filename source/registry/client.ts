@@ -95,6 +95,10 @@ export class HttpRegistryClient implements RegistryClient {
 		return new URL(`/v2/${reference.repository}/manifests/${tagOrDigest}`, await this.#http.base(reference.registry));
 	}
 
+	async prepare(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void> {
+		await this.#auth.prefetch(registry, repositories, signal);
+	}
+
 	/** The pull budgets registries reported (Docker Hub's `ratelimit-*` headers). */
 	rateLimits(): RateLimit[] {
 		return this.#http.rateLimits();

@@ -2,6 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {Pool, errors as undiciErrors, type Dispatcher} from 'undici';
 import type {IncomingHttpHeaders} from 'undici/types/header.js';
 import {RegistryError} from '../core/errors.ts';
+import type {RateLimit} from '../core/types.ts';
 import {RegistryTrust, type Endpoint} from './trust.ts';
 
 export interface HttpOptions {
@@ -56,14 +57,7 @@ export interface HttpRequest {
 	readonly registry: string;
 }
 
-/** Docker Hub's pull budget as its `ratelimit-*` headers last told it (`100;w=21600`). */
-export interface RateLimit {
-	readonly registry: string;
-	readonly limit: number;
-	readonly remaining: number;
-	/** The window in seconds, when given. */
-	readonly windowSeconds: number | null;
-}
+export type {RateLimit};
 
 const maxBodyBytes = 8 * 1024 * 1024;
 const maxRedirects = 5;

@@ -4,6 +4,7 @@ import {lookup} from 'node:dns/promises';
 import {join} from 'node:path';
 import {rootCertificates} from 'node:tls';
 import {dockerHub, isLoopbackRegistry} from '../core/reference.ts';
+import type {InsecurePolicy} from '../core/types.ts';
 
 /** TLS settings for one host, as Docker reads them from `certs.d/<host[:port]>/`. */
 export interface TlsSettings {
@@ -21,13 +22,7 @@ export interface Endpoint {
 	readonly fallback?: string;
 }
 
-/** What the engine says about insecure registries (`GET /info` → RegistryConfig). */
-export interface InsecurePolicy {
-	/** Registry names marked `Secure: false` in IndexConfigs (the daemon's `insecure-registries` names). */
-	readonly registries: readonly string[];
-	/** InsecureRegistryCIDRs, e.g. `127.0.0.0/8`, `10.0.0.0/8`. */
-	readonly cidrs: readonly string[];
-}
+export type {InsecurePolicy};
 
 export const defaultCertsDir = '/etc/docker/certs.d';
 

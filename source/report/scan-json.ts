@@ -1,4 +1,4 @@
-import type {ContainerResult, ScanReport, ScanSummary} from '../core/types.ts';
+import type {ContainerResult, RateLimit, ScanReport, ScanSummary} from '../core/types.ts';
 import {formatPlatform} from '../core/types.ts';
 
 /** One container in `--once --json`: a contract, keep these names. */
@@ -18,7 +18,8 @@ export interface ScanJson {
 	readonly scannedAt: string;
 	readonly durationMs: number;
 	readonly containers: readonly ContainerJson[];
-	readonly summary: ScanSummary;
+	/** Counts by status, and the pull budgets registries reported (Docker Hub's rate limit). */
+	readonly summary: ScanSummary & {readonly rateLimits: readonly RateLimit[]};
 }
 
 export function containerJson(result: ContainerResult): ContainerJson {
@@ -54,6 +55,6 @@ export function scanJson(report: ScanReport): ScanJson {
 		scannedAt: report.scannedAt,
 		durationMs: report.durationMs,
 		containers: report.containers.map(containerJson),
-		summary: report.summary,
+		summary: {...report.summary, rateLimits: report.rateLimits ?? []},
 	};
 }

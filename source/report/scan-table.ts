@@ -2,7 +2,7 @@ import {formatDuration} from '../core/duration.ts';
 import type {ContainerResult, ScanReport, ScanStatus} from '../core/types.ts';
 import {scanStatuses} from '../core/types.ts';
 import {containerJson} from './scan-json.ts';
-import {renderTable, shortDigest, styler, type Styler} from './text.ts';
+import {describeRateLimit, renderTable, shortDigest, styler, type Styler} from './text.ts';
 
 const statusText: Record<ScanStatus, string> = {
 	'update-available': 'update available',
@@ -86,5 +86,6 @@ export function renderScanTable(report: ScanReport, options: {color: boolean; wi
 	] as const;
 	const counts = parts.filter(([count]) => count > 0).map(([count, label, paint]) => paint(`${count} ${label}`)).join(', ');
 	const line = `${summary.total} container${summary.total === 1 ? '' : 's'}: ${counts} (checked in ${formatDuration(report.durationMs)})`;
-	return `${table}\n\n${line}`;
+	const budgets = (report.rateLimits ?? []).map(limit => describeRateLimit(limit));
+	return `${table}\n\n${line}${budgets.length === 0 ? '' : `\n${style.dim(`Rate limits: ${budgets.join('; ')}`)}`}`;
 }

@@ -50,3 +50,9 @@ export function renderTable(columns: readonly Column[], rows: ReadonlyArray<Read
 export function shortDigest(digest: string | null): string {
 	return digest === null ? '-' : digest.replace(/^sha256:/, '').slice(0, 12);
 }
+
+/** `docker.io: 76 of 100 pulls left (per 6h)`. */
+export function describeRateLimit(limit: {registry: string; limit: number; remaining: number; windowSeconds: number | null}): string {
+	const window = limit.windowSeconds === null ? '' : ` per ${limit.windowSeconds % 3600 === 0 ? `${limit.windowSeconds / 3600}h` : `${limit.windowSeconds}s`}`;
+	return `${limit.registry}: ${limit.remaining} of ${limit.limit} pulls left${window}`;
+}

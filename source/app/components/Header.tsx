@@ -32,6 +32,10 @@ export function Header({snapshot, now, color, width}: HeaderProps) {
 		timing = `last scan ${new Date(scan.lastScanAt).toTimeString().slice(0, 8)} (${formatAge(scan.lastScanAt, now)} ago)${next === null ? '' : ` · next in ${next}`}`;
 	}
 
+	for (const limit of scan.rateLimits) {
+		timing += ` · ${limit.registry} ${limit.remaining}/${limit.limit} pulls left`;
+	}
+
 	if (fromLastRun) {
 		timing += ' · some rows are from the last run';
 	}
