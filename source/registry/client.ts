@@ -156,7 +156,8 @@ export class HttpRegistryClient implements RegistryClient {
 				const wait = retryAfterMs(header(response.headers, 'retry-after'), Date.now());
 				const budget = this.#http.rateLimits().find(limit => limit.registry === reference.registry);
 				const error = new RegistryError({...base, code: 'TOOMANYREQUESTS', temporary: true, message: `Registry ${reference.registry} is rate-limiting updock (HTTP 429)${budget === undefined ? '' : `; ${budget.remaining} of ${budget.limit} pulls left`}${wait === undefined ? '' : `; it asks to wait ${Math.ceil(wait / 1000)} s`}. The other registries are still checked; try again later.`});
-				this.#limited.set(reference.registry, {until: Date.now() + (wait ?? 60_000), error});
+				// At least a minute: a registry still limiting after the retries is not asked again this scan.
+				this.#limited.set(reference.registry, {until: Date.now() + Math.max(wait ?? 0, 60_000), error});
 				return error;
 			}
 

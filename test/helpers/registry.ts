@@ -2,6 +2,7 @@ import type {ChildProcess} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
+import {connect} from 'node:net';
 import {freePort, startLogged, stopProcess, waitFor} from './process.ts';
 
 export type RegistryAuthConfig =
@@ -23,10 +24,17 @@ export interface AccessEntry {
 	readonly userAgent: string;
 }
 
-/** Start the distribution registry (Debian docker-registry) on a free loopback port. */
-export async function startRegistry(root: string, auth: RegistryAuthConfig): Promise<RunningRegistry> {
+export interface RegistryTls {
+	readonly certificate: string;
+	readonly key: string;
+	/** CAs of the client certificates it requires; none means no client certificate is asked for. */
+	readonly clientCas?: readonly string[];
+}
+
+/** Start the distribution registry (Debian docker-registry) on loopback, on `port` or a free one. */
+export async function startRegistry(root: string, auth: RegistryAuthConfig, options: {port?: number; tls?: RegistryTls} = {}): Promise<RunningRegistry> {
 	await mkdir(root, {recursive: true});
-	const port = await freePort();
+	const port = options.port ?? await freePort();
 	const host = `127.0.0.1:${port}`;
 	const authYaml = auth.kind === 'htpasswd'
 		? `auth:\n  htpasswd:\n    realm: updock-sandbox\n    path: ${auth.htpasswdPath}\n`
@@ -48,7 +56,10 @@ storage:
     blobdescriptor: inmemory
 http:
   addr: ${host}
-${authYaml}`);
+${options.tls === undefined ? '' : `  tls:
+    certificate: ${options.tls.certificate}
+    key: ${options.tls.key}
+${options.tls.clientCas === undefined ? '' : `    clientcas:\n${options.tls.clientCas.map(ca => `      - ${ca}`).join('\n')}\n`}`}${authYaml}`);
 	const logPath = join(root, 'registry.log');
 	const child: ChildProcess = startLogged('docker-registry', ['serve', configPath], logPath);
 	let exited = false;
@@ -60,13 +71,7 @@ ${authYaml}`);
 			throw new Error(`docker-registry exited while starting:\n${await readFile(logPath, 'utf8').catch(() => '')}`);
 		}
 
-		try {
-			const response = await fetch(`http://${host}/v2/`);
-			await response.arrayBuffer();
-			return true;
-		} catch {
-			return false;
-		}
+		return listening(port);
 	}, 30_000);
 	return {
 		host,
@@ -113,4 +118,18 @@ export async function requestsDuring<T>(registry: Pick<RunningRegistry, 'host' |
 /** Remove a registry's data directory (after stop). */
 export async function removeRegistryData(root: string): Promise<void> {
 	await rm(root, {recursive: true, force: true});
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port (protocol-agnostic: HTTP or TLS). */
+async function listening(port: number): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = connect({host: '127.0.0.1', port});
+		socket.once('connect', () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.once('error', () => {
+			resolve(false);
+		});
+	});
 }
