@@ -20,16 +20,25 @@ export interface Output {
 
 /** Run one headless command; returns the exit status. Errors are thrown typed for cli.ts to report. */
 export async function runCommand(config: Config, output: Output): Promise<number> {
+	// Nothing connects until asked; closing lets the process exit without waiting out keep-alive.
+	const engine = new DockerEngine(config.engine, config.timeoutMs);
+	try {
+		return await run(config, output, engine);
+	} finally {
+		await engine.close();
+	}
+}
+
+async function run(config: Config, output: Output, engine: DockerEngine): Promise<number> {
 	const store = new JsonStore(config.dbPath);
 	const {command} = config;
 	switch (command.kind) {
 		case 'scan': {
-			return scan(config, command, store, output);
+			return scan(config, command, store, output, engine);
 		}
 
 		case 'dry-run': {
 			const data = await store.load();
-			const engine = new DockerEngine(config.engine, config.timeoutMs);
 			const [facts, imageStore] = await Promise.all([engine.listContainers(), engine.imageStore()]);
 			const plan = planScan(facts, data.pins, data.exclusions, imageStore);
 			output.out(command.json ? JSON.stringify(dryRunJson(plan), null, 2) : renderDryRun(plan, config.color));
@@ -38,7 +47,6 @@ export async function runCommand(config: Config, output: Output): Promise<number
 
 		case 'pin': {
 			await store.load();
-			const engine = new DockerEngine(config.engine, config.timeoutMs);
 			const container = await engine.findContainerName(command.container);
 			if (container === undefined) {
 				output.err(`updock: no container named or with id "${command.container}" on ${config.engine.display}.`);
@@ -51,7 +59,7 @@ export async function runCommand(config: Config, output: Output): Promise<number
 		}
 
 		case 'unpin': {
-			return unpin(config, command.container, store, output);
+			return unpin(config, command.container, store, output, engine);
 		}
 
 		case 'pins': {
@@ -92,10 +100,9 @@ export async function runCommand(config: Config, output: Output): Promise<number
 	}
 }
 
-async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, store: JsonStore, output: Output): Promise<number> {
+async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, store: JsonStore, output: Output, engine: DockerEngine): Promise<number> {
 	// Read the file first: a broken one stops everything before any engine or registry is asked.
 	await store.load();
-	const engine = new DockerEngine(config.engine, config.timeoutMs);
 	const {client, http} = registryStack(config, engine);
 	const scanner = new Scanner({
 		containers: engine,
@@ -126,7 +133,7 @@ async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, s
 	return command.exitCode && report.summary.updateAvailable > 0 ? 2 : 0;
 }
 
-async function unpin(config: Config, target: string, store: JsonStore, output: Output): Promise<number> {
+async function unpin(config: Config, target: string, store: JsonStore, output: Output, engine: DockerEngine): Promise<number> {
 	const matches = (name: string, containerId: string): boolean => name === target || (/^[a-f\d]{4,64}$/.test(target) && containerId.startsWith(target));
 	let removed = await store.update(data => {
 		const index = data.pins.findIndex(pin => matches(pin.name, pin.containerId));
@@ -134,7 +141,7 @@ async function unpin(config: Config, target: string, store: JsonStore, output: O
 	});
 	if (removed === undefined) {
 		// Perhaps an id of the container as it is now, recreated since it was pinned by name.
-		const container = await new DockerEngine(config.engine, config.timeoutMs).findContainerName(target);
+		const container = await engine.findContainerName(target);
 		if (container === undefined) {
 			output.err(`updock: "${target}" is neither a pinned container nor a container on ${config.engine.display}; "updock pins" lists the pins.`);
 			return 1;

@@ -96,6 +96,7 @@ export async function runTui(config: Config): Promise<number> {
 		session.stop();
 		await watching.catch(() => undefined);
 		await http.close();
+		await engine.close();
 	}
 
 	return 0;

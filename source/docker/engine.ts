@@ -1,9 +1,9 @@
-import Docker from 'dockerode';
 import {DockerUnavailableError} from '../core/errors.ts';
 import {forEachLimit} from '../core/limit.ts';
 import type {ContainerSource} from '../core/ports.ts';
 import type {ContainerFacts, ImageStore, InsecurePolicy, Platform} from '../core/types.ts';
 import type {EngineAddress} from './address.ts';
+import {EngineApi, EngineHttpError} from './engine-api.ts';
 
 interface RawInfo {
 	readonly DriverStatus?: Array<[string, string]> | null;
@@ -26,20 +26,41 @@ interface ImageFacts {
 /** Inspect calls in flight at once: the engine serialises much of this work anyway. */
 const inspectConcurrency = 8;
 
+interface ContainerSummary {
+	readonly Id: string;
+}
+
+interface ContainerInspect {
+	readonly Id: string;
+	readonly Name: string;
+	readonly Image: string;
+	readonly Config: {readonly Image: string};
+	readonly State: {readonly Status: string};
+}
+
+interface ImageInspect {
+	readonly RepoDigests?: string[] | null;
+	readonly Os: string;
+	readonly Architecture: string;
+	readonly Variant?: string;
+}
+
 /**
- * The Docker engine through dockerode: every container with the facts of the image it runs, from
- * container inspect (`Config.Image`, `Image`) and image inspect (RepoDigests, platform).
+ * The Docker engine: every container with the facts of the image it runs, from container inspect
+ * (`Config.Image`, `Image`) and image inspect (RepoDigests, platform).
  */
 export class DockerEngine implements ContainerSource {
 	readonly address: EngineAddress;
-	readonly #docker: Docker;
+	readonly #api: EngineApi;
 	#info: Promise<EngineInfo> | undefined;
 
 	constructor(address: EngineAddress, timeoutMs: number) {
 		this.address = address;
-		this.#docker = address.kind === 'unix'
-			? new Docker({socketPath: address.socketPath, timeout: timeoutMs})
-			: new Docker({host: address.host, port: address.port, protocol: 'http', timeout: timeoutMs});
+		this.#api = new EngineApi(address, timeoutMs);
+	}
+
+	async close(): Promise<void> {
+		await this.#api.close();
 	}
 
 	async imageStore(): Promise<ImageStore> {
@@ -53,7 +74,7 @@ export class DockerEngine implements ContainerSource {
 
 	async #engineInfo(): Promise<EngineInfo> {
 		// One /info per process: the image store and registry settings only change with a daemon restart.
-		this.#info ??= this.#call(async () => this.#docker.info() as Promise<RawInfo>).then(info => ({
+		this.#info ??= this.#call(async () => this.#api.get<RawInfo>('/info')).then(info => ({
 			imageStore: info.DriverStatus?.find(([key]) => key === 'driver-type')?.[1] === 'io.containerd.snapshotter.v1' ? 'containerd' : 'classic',
 			insecure: {
 				registries: Object.values(info.RegistryConfig?.IndexConfigs ?? {}).filter(index => index.Secure === false && typeof index.Name === 'string').map(index => index.Name!),
@@ -67,19 +88,19 @@ export class DockerEngine implements ContainerSource {
 	}
 
 	async listContainers(): Promise<ContainerFacts[]> {
-		const summaries = await this.#call(async () => this.#docker.listContainers({all: true}));
-		const inspected: Array<Docker.ContainerInspectInfo | undefined> = Array.from({length: summaries.length});
+		const summaries = await this.#call(async () => this.#api.get<ContainerSummary[]>('/containers/json?all=1'));
+		const inspected: Array<ContainerInspect | undefined> = Array.from({length: summaries.length});
 		await forEachLimit(summaries.keys(), inspectConcurrency, async index => {
-			inspected[index] = await this.#ifExists(async () => this.#docker.getContainer(summaries[index]!.Id).inspect());
+			inspected[index] = await this.#ifExists(async () => this.#api.get<ContainerInspect>(`/containers/${encodeURIComponent(summaries[index]!.Id)}/json`));
 		});
 
 		const images = new Map<string, Promise<ImageFacts | null>>();
 		const imageFacts = async (id: string): Promise<ImageFacts | null> => {
 			let pending = images.get(id);
 			if (pending === undefined) {
-				pending = this.#ifExists(async () => this.#docker.getImage(id).inspect()).then(image => image === undefined ? null : {
+				pending = this.#ifExists(async () => this.#api.get<ImageInspect>(`/images/${encodeURIComponent(id)}/json`)).then(image => image === undefined ? null : {
 					repoDigests: image.RepoDigests ?? [],
-					platform: {os: image.Os, architecture: image.Architecture, variant: (image as {Variant?: string}).Variant || undefined},
+					platform: {os: image.Os, architecture: image.Architecture, variant: image.Variant || undefined},
 				});
 				images.set(id, pending);
 			}
@@ -110,7 +131,7 @@ export class DockerEngine implements ContainerSource {
 
 	/** A container's name, given its name or (a prefix of) its id; undefined when there is none. */
 	async findContainerName(nameOrId: string): Promise<{name: string; id: string} | undefined> {
-		const container = await this.#ifExists(async () => this.#docker.getContainer(nameOrId).inspect());
+		const container = await this.#ifExists(async () => this.#api.get<ContainerInspect>(`/containers/${encodeURIComponent(nameOrId)}/json`));
 		return container === undefined ? undefined : {name: container.Name.replace(/^\//, ''), id: container.Id};
 	}
 
@@ -118,7 +139,7 @@ export class DockerEngine implements ContainerSource {
 		try {
 			return await this.#call(call);
 		} catch (error) {
-			if (error instanceof DockerUnavailableError && (error.cause as {statusCode?: number} | undefined)?.statusCode === 404) {
+			if (error instanceof EngineHttpError && error.statusCode === 404) {
 				return undefined;
 			}
 
@@ -130,33 +151,11 @@ export class DockerEngine implements ContainerSource {
 		try {
 			return await call();
 		} catch (error) {
-			throw engineError(this.address, error);
-		}
-	}
-}
+			if (error instanceof EngineHttpError && error.statusCode !== 404) {
+				throw new DockerUnavailableError(this.address.display, `The Docker engine at ${this.address.display} answered HTTP ${error.statusCode}: ${error.message || 'no message'}.`, {cause: error});
+			}
 
-function engineError(address: EngineAddress, error: unknown): DockerUnavailableError {
-	const {code, statusCode, message} = error as {code?: string; statusCode?: number; message?: string};
-	const where = address.display;
-	if (statusCode !== undefined) {
-		return new DockerUnavailableError(where, `The Docker engine at ${where} answered HTTP ${statusCode}: ${message ?? 'no message'}.`, {cause: error});
-	}
-
-	switch (code) {
-		case 'ENOENT': {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: the socket does not exist. Is dockerd running? Set DOCKER_HOST to its address.`, {cause: error});
-		}
-
-		case 'ECONNREFUSED': {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: connection refused. Is dockerd running? Set DOCKER_HOST to its address.`, {cause: error});
-		}
-
-		case 'EACCES': {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: permission denied. Run as a member of the docker group, or as root.`, {cause: error});
-		}
-
-		default: {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: ${message ?? String(error)}.`, {cause: error});
+			throw error;
 		}
 	}
 }

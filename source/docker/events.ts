@@ -1,5 +1,5 @@
-import Docker from 'dockerode';
 import type {EngineAddress} from './address.ts';
+import {EngineApi} from './engine-api.ts';
 
 export interface EngineEvent {
 	readonly type: 'container' | 'image';
@@ -24,13 +24,14 @@ export async function watchEngine(address: EngineAddress, options: {
 	readonly onEvent: (event: EngineEvent) => void;
 	readonly onStatus: (status: WatchStatus) => void;
 }): Promise<void> {
-	// No request timeout here: the event stream is quiet for as long as nothing happens.
-	const docker = address.kind === 'unix' ? new Docker({socketPath: address.socketPath}) : new Docker({host: address.host, port: address.port, protocol: 'http'});
+	const api = new EngineApi(address, 10_000);
+	const path = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container', 'image'], event: interesting}))}`;
 	let delay = firstRetryMs;
 	while (!options.signal.aborted) {
 		let problem: string;
 		try {
-			const stream = await docker.getEvents({filters: {type: ['container', 'image'], event: interesting}}) as NodeJS.ReadableStream;
+			// The event stream is quiet for as long as nothing happens: it has no body timeout.
+			const stream = await api.stream(path, options.signal);
 			options.onStatus({status: 'connected'});
 			delay = firstRetryMs;
 			problem = await follow(stream, options);
@@ -39,6 +40,7 @@ export async function watchEngine(address: EngineAddress, options: {
 		}
 
 		if (options.signal.aborted) {
+			await api.close().catch(() => undefined);
 			return;
 		}
 
@@ -46,6 +48,8 @@ export async function watchEngine(address: EngineAddress, options: {
 		await sleep(delay, options.signal);
 		delay = Math.min(delay * 2, maxRetryMs);
 	}
+
+	await api.close().catch(() => undefined);
 }
 
 /** Read newline-delimited JSON events until the stream ends; returns why it ended. */
