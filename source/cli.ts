@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import process from 'node:process';
 import meow from 'meow';
+import packageJson from '../package.json' with {type: 'json'};
 import {parseConfig, type Config} from './config.ts';
 import {ConfigError, DockerUnavailableError, InvalidReferenceError, RegistryError, StoreError} from './core/errors.ts';
 import {runCommand} from './commands.ts';
@@ -48,6 +49,8 @@ const knownFlags = new Set(['once', 'json', 'exitCode', 'exit-code', 'db', 'conc
 async function main(): Promise<number> {
 	const cli = meow(help, {
 		importMeta: import.meta,
+		// Given, so meow neither searches for package.json nor normalises it (its license check alone costs ~15 ms).
+		pkg: {name: packageJson.name, version: packageJson.version},
 		allowUnknownFlags: true,
 		flags: {
 			once: {type: 'boolean', default: false},

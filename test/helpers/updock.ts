@@ -4,7 +4,7 @@ import type {ScanJson} from '../../source/report/scan-json.ts';
 import {run, type RunResult} from './process.ts';
 import type {SandboxInfo} from './sandbox.ts';
 
-export const updockBin = resolve(import.meta.dirname, '../../dist/cli.js');
+export const updockBin = resolve(import.meta.dirname, '../../dist/updock.js');
 
 /** A private home for one test: its own database file and Docker config directory. */
 export interface UpdockHome {
