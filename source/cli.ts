@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import process from 'node:process';
+import {setFlagsFromString} from 'node:v8';
 import meow from 'meow';
 import packageJson from '../package.json' with {type: 'json'};
 import {parseConfig, type Config} from './config.ts';
@@ -82,6 +83,9 @@ async function main(): Promise<number> {
 
 	try {
 		if (config.command.kind === 'scan' && config.command.live && process.stdout.isTTY && process.stdin.isTTY) {
+			// A long-lived process: trade a little GC time for a heap that grows less (about 15 MB less
+			// peak RSS with 2,000 containers, measured in `npm run bench`).
+			setFlagsFromString('--optimize-for-size');
 			// Loaded only here: the headless path never pays for Ink and React.
 			const {runTui} = await import('./tui.tsx');
 			return await runTui(config);
