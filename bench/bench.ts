@@ -153,10 +153,20 @@ try {
 		const first = await measure();
 		say(`latency ${latency} ms: second scan…`);
 		const second = await measure();
-		const token = await (await fetch(`${sandbox.info.tokenServer}/token?service=updock-sandbox&${repositories.map(repository => `scope=repository:${repository}:pull`).join('&')}`, {headers: {authorization: `Basic ${Buffer.from(credentials).toString('base64')}`}})).json() as {token: string};
+		// Tokens in hand before the clock starts, 50 repositories each as updock asks for them (a token
+		// for all 300 is too large a header for the registry).
+		const tokens = new Map<string, string>();
+		for (let start = 0; start < repositories.length; start += 50) {
+			const chunk = repositories.slice(start, start + 50);
+			const answer = await (await fetch(`${sandbox.info.tokenServer}/token?service=updock-sandbox&${chunk.map(repository => `scope=repository:${repository}:pull`).join('&')}`, {headers: {authorization: `Basic ${Buffer.from(credentials).toString('base64')}`}})).json() as {token: string};
+			for (const repository of chunk) {
+				tokens.set(repository, `Bearer ${answer.token}`);
+			}
+		}
+
 		const floors: number[] = [];
 		for (let index = 0; index < 3; index++) {
-			floors.push(await measureFloor({registry: proxy.host, repositories, concurrency, authorization: `Bearer ${token.token}`}));
+			floors.push(await measureFloor({registry: proxy.host, repositories, concurrency, authorization: repository => tokens.get(repository)!}));
 		}
 
 		const floor = median(floors);

@@ -10,7 +10,7 @@ import type {ContainerFacts} from '../source/core/types.ts';
 // As cli.ts does before it loads the live view.
 setFlagsFromString('--optimize-for-size');
 const {render} = await import('ink');
-const {createElement} = await import('react');
+const {createElement} = (await import('react')).default;
 const {App} = await import('../source/app/components/App.tsx');
 const {LiveModel} = await import('../source/core/live-model.ts');
 
@@ -58,6 +58,7 @@ const facts: ContainerFacts[] = Array.from({length: count}, (_, index) => ({
 	imageId: digest(index),
 	state: index % 7 === 0 ? 'exited' : 'running',
 	repoDigests: [],
+	imagePresent: true,
 	platform: {os: 'linux', architecture: 'amd64'},
 }));
 const model = new LiveModel('unix:///var/run/docker.sock');

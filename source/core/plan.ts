@@ -92,7 +92,7 @@ function planContainer(facts: ContainerFacts, pins: readonly Pin[], exclusions: 
 		return settle(reference, {status: 'pinned', reason: 'Created from a digest reference, which never changes; recreate it from a tag to follow updates.', localDigest: reference.digest});
 	}
 
-	if (facts.platform === null) {
+	if (!facts.imagePresent) {
 		return settle(reference, {status: 'unknown', reason: 'The image this container was created from is no longer in the engine, so there is nothing to compare with.'});
 	}
 

@@ -7,6 +7,8 @@ export interface ContainerSource {
 	listContainers(signal?: AbortSignal): Promise<ContainerFacts[]>;
 	/** Which image store the engine uses (it decides what an image id means). */
 	imageStore(signal?: AbortSignal): Promise<ImageStore>;
+	/** The platform of an image, null when the engine no longer has it. Only asked when a digest differs. */
+	imagePlatform(imageId: string, signal?: AbortSignal): Promise<Platform | null>;
 }
 
 /** The registries, as the scanner sees them. Implementations throw RegistryError. */

@@ -71,8 +71,20 @@ export class Scanner {
 		this.#emit({type: 'started', containers: facts, checks: plan.checks.size, partial: only !== undefined});
 
 		const results = new Map<PlannedContainer, ContainerResult>();
-		const record = (planned: PlannedContainer, verdict: Verdict): void => {
-			const result = toResult(planned, verdict);
+		// Image platforms, asked of the engine only for containers whose tag's digest differs.
+		const platforms = new Map<string, Promise<Platform | null>>();
+		const platformOf = async (imageId: string): Promise<Platform | null> => {
+			let pending = platforms.get(imageId);
+			if (pending === undefined) {
+				pending = this.#options.containers.imagePlatform(imageId, signal);
+				platforms.set(imageId, pending);
+			}
+
+			return pending;
+		};
+
+		const record = (planned: PlannedContainer, verdict: Verdict, platform: Platform | null = planned.facts.platform): void => {
+			const result = toResult(planned, verdict, platform);
 			results.set(planned, result);
 			this.#emit({type: 'result', result});
 		};
@@ -131,7 +143,8 @@ export class Scanner {
 			}
 
 			await Promise.all(containers.map(async container => {
-				record(container, await this.#decide(container, remote, imageStore, resolve, signal));
+				const {verdict, platform} = await this.#decide(container, remote, imageStore, resolve, platformOf, signal);
+				record(container, verdict, platform);
 			}));
 			this.#emit({type: 'progress', checked: ++checked, checks: plan.checks.size});
 		};
@@ -160,20 +173,26 @@ export class Scanner {
 		remote: RemoteTag,
 		imageStore: ImageStore,
 		resolve: (container: ContainerToCheck, remote: RemoteTag, platform: Platform) => Promise<PlatformImage>,
+		platformOf: (imageId: string) => Promise<Platform | null>,
 		signal: AbortSignal | undefined,
-	): Promise<Verdict> {
+	): Promise<{verdict: Verdict; platform: Platform | null}> {
 		const quick = verdictFromTag(container, remote);
 		if (quick !== null) {
-			return quick;
+			return {verdict: quick, platform: container.facts.platform};
 		}
 
+		let platform: Platform | null = container.facts.platform;
 		try {
-			// The planner only sends containers whose image is present, so the platform is known.
-			const image = await resolve(container, remote, container.facts.platform!);
-			return verdictFromPlatformImage(container, remote, image, imageStore);
+			platform ??= await platformOf(container.facts.imageId);
+			if (platform === null) {
+				return {verdict: {status: 'unknown', reason: 'The image this container was created from is no longer in the engine, so there is nothing to compare with.'}, platform};
+			}
+
+			const image = await resolve(container, remote, platform);
+			return {verdict: verdictFromPlatformImage(container, remote, image, imageStore), platform};
 		} catch (error) {
 			rethrowAbort(error, signal);
-			return {status: 'error', error: describeError(error), localDigest: container.localDigests[0] ?? null};
+			return {verdict: {status: 'error', error: describeError(error), localDigest: container.localDigests[0] ?? null}, platform};
 		}
 	}
 
@@ -191,7 +210,7 @@ function rethrowAbort(error: unknown, signal: AbortSignal | undefined): void {
 	}
 }
 
-function toResult(planned: PlannedContainer, verdict: Verdict): ContainerResult {
+function toResult(planned: PlannedContainer, verdict: Verdict, platform: Platform | null): ContainerResult {
 	const {facts} = planned;
 	return {
 		id: facts.id,
@@ -199,7 +218,7 @@ function toResult(planned: PlannedContainer, verdict: Verdict): ContainerResult 
 		image: facts.image,
 		state: facts.state,
 		imageId: facts.imageId,
-		platform: facts.platform,
+		platform,
 		reference: planned.reference === null ? null : formatReference(planned.reference),
 		verdict,
 	};

@@ -34,7 +34,9 @@ export interface ContainerFacts {
 	readonly state: string;
 	/** The image's RepoDigests (`repo@sha256:...`), empty for local builds and imports. */
 	readonly repoDigests: readonly string[];
-	/** The image's platform, null when the image is no longer present in the engine. */
+	/** Whether the image the container runs is still in the engine. */
+	readonly imagePresent: boolean;
+	/** The image's platform when already known; the scanner asks the engine when it needs it. */
 	readonly platform: Platform | null;
 }
 

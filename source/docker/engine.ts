@@ -1,5 +1,6 @@
 import {DockerUnavailableError} from '../core/errors.ts';
 import {forEachLimit} from '../core/limit.ts';
+import {isImageIdReference} from '../core/reference.ts';
 import type {ContainerSource} from '../core/ports.ts';
 import type {ContainerFacts, ImageStore, InsecurePolicy, Platform} from '../core/types.ts';
 import type {EngineAddress} from './address.ts';
@@ -18,16 +19,21 @@ interface EngineInfo {
 	readonly insecure: InsecurePolicy;
 }
 
-interface ImageFacts {
-	readonly repoDigests: readonly string[];
-	readonly platform: Platform;
-}
-
 /** Inspect calls in flight at once: the engine serialises much of this work anyway. */
 const inspectConcurrency = 8;
 
 interface ContainerSummary {
 	readonly Id: string;
+	readonly Names: string[];
+	/** The reference as created, or the image id once that reference points elsewhere. */
+	readonly Image: string;
+	readonly ImageID: string;
+	readonly State: string;
+}
+
+interface ImageSummary {
+	readonly Id: string;
+	readonly RepoDigests?: string[] | null;
 }
 
 interface ContainerInspect {
@@ -53,6 +59,7 @@ export class DockerEngine implements ContainerSource {
 	readonly address: EngineAddress;
 	readonly #api: EngineApi;
 	#info: Promise<EngineInfo> | undefined;
+	readonly #platforms = new Map<string, Promise<Platform | null>>();
 
 	constructor(address: EngineAddress, timeoutMs: number) {
 		this.address = address;
@@ -87,46 +94,56 @@ export class DockerEngine implements ContainerSource {
 		return this.#info;
 	}
 
+	/**
+	 * Two calls for the whole list (containers, images); a container inspect only where the list shows
+	 * an image id, which it does once the tag the container was created from has moved.
+	 */
 	async listContainers(): Promise<ContainerFacts[]> {
-		const summaries = await this.#call(async () => this.#api.get<ContainerSummary[]>('/containers/json?all=1'));
-		const inspected: Array<ContainerInspect | undefined> = Array.from({length: summaries.length});
-		await forEachLimit(summaries.keys(), inspectConcurrency, async index => {
-			inspected[index] = await this.#ifExists(async () => this.#api.get<ContainerInspect>(`/containers/${encodeURIComponent(summaries[index]!.Id)}/json`));
-		});
-
-		const images = new Map<string, Promise<ImageFacts | null>>();
-		const imageFacts = async (id: string): Promise<ImageFacts | null> => {
-			let pending = images.get(id);
-			if (pending === undefined) {
-				pending = this.#ifExists(async () => this.#api.get<ImageInspect>(`/images/${encodeURIComponent(id)}/json`)).then(image => image === undefined ? null : {
-					repoDigests: image.RepoDigests ?? [],
-					platform: {os: image.Os, architecture: image.Architecture, variant: image.Variant || undefined},
-				});
-				images.set(id, pending);
-			}
-
-			return pending;
-		};
-
+		const [summaries, images] = await Promise.all([
+			this.#call(async () => this.#api.get<ContainerSummary[]>('/containers/json?all=1')),
+			this.#call(async () => this.#api.get<ImageSummary[]>('/images/json')),
+		]);
+		const imagesById = new Map(images.map(image => [image.Id, image]));
 		const facts: Array<ContainerFacts | undefined> = Array.from({length: summaries.length});
-		await forEachLimit(inspected.keys(), inspectConcurrency, async index => {
-			const container = inspected[index];
-			if (container === undefined) {
-				return; // Removed between list and inspect.
+		await forEachLimit(summaries.keys(), inspectConcurrency, async index => {
+			const summary = summaries[index]!;
+			let reference = summary.Image;
+			let name = primaryName(summary.Names) ?? summary.Id.slice(0, 12);
+			if (isImageIdReference(reference, summary.ImageID)) {
+				const container = await this.#ifExists(async () => this.#api.get<ContainerInspect>(`/containers/${encodeURIComponent(summary.Id)}/json`));
+				if (container === undefined) {
+					return; // Removed between list and inspect.
+				}
+
+				reference = container.Config.Image;
+				name = container.Name.replace(/^\//, '');
 			}
 
-			const image = await imageFacts(container.Image);
+			const image = imagesById.get(summary.ImageID);
 			facts[index] = {
-				id: container.Id,
-				name: container.Name.replace(/^\//, ''),
-				image: container.Config.Image,
-				imageId: container.Image,
-				state: container.State.Status,
-				repoDigests: image?.repoDigests ?? [],
-				platform: image?.platform ?? null,
+				id: summary.Id,
+				name,
+				image: reference,
+				imageId: summary.ImageID,
+				state: summary.State,
+				repoDigests: image?.RepoDigests ?? [],
+				imagePresent: image !== undefined,
+				platform: null,
 			};
 		});
 		return facts.filter(fact => fact !== undefined);
+	}
+
+	async imagePlatform(imageId: string): Promise<Platform | null> {
+		let pending = this.#platforms.get(imageId);
+		if (pending === undefined) {
+			pending = this.#ifExists(async () => this.#api.get<ImageInspect>(`/images/${encodeURIComponent(imageId)}/json`))
+				.then(image => image === undefined ? null : {os: image.Os, architecture: image.Architecture, variant: image.Variant || undefined});
+			this.#platforms.set(imageId, pending);
+			pending.catch(() => this.#platforms.delete(imageId));
+		}
+
+		return pending;
 	}
 
 	/** A container's name, given its name or (a prefix of) its id; undefined when there is none. */
@@ -158,4 +175,10 @@ export class DockerEngine implements ContainerSource {
 			throw error;
 		}
 	}
+}
+
+/** A container's own name: `/web`, not a link alias like `/other/web`. */
+function primaryName(names: readonly string[] | null | undefined): string | undefined {
+	const name = names?.find(candidate => candidate.lastIndexOf('/') === 0) ?? names?.[0];
+	return name?.replace(/^\//, '');
 }

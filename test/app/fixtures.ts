@@ -4,7 +4,7 @@ import type {ContainerFacts, ContainerResult, Verdict} from '../../source/core/t
 export const d = (character: string): string => `sha256:${character.repeat(64)}`;
 
 export function facts(name: string, image = `registry.example/team/${name}:1`, state = 'running'): ContainerFacts {
-	return {id: `${name}`.padEnd(64, '0').replaceAll(/[^a-f\d]/g, 'a').slice(0, 48) + name.padStart(16, '0').slice(-16), name, image, imageId: d('1'), state, repoDigests: [], platform: {os: 'linux', architecture: 'amd64'}};
+	return {id: `${name}`.padEnd(64, '0').replaceAll(/[^a-f\d]/g, 'a').slice(0, 48) + name.padStart(16, '0').slice(-16), name, image, imageId: d('1'), state, repoDigests: [], imagePresent: true, platform: {os: 'linux', architecture: 'amd64'}};
 }
 
 export function result(container: ContainerFacts, verdict: Verdict): ContainerResult {

@@ -12,6 +12,7 @@ export function container(overrides: Partial<ContainerFacts> & {name: string; im
 		imageId: digest('1'),
 		state: 'running',
 		repoDigests: [],
+		imagePresent: true,
 		platform: amd64,
 		...overrides,
 	};
@@ -21,6 +22,7 @@ export function engine(containers: ContainerFacts[]): ContainerSource {
 	return {
 		listContainers: async () => containers,
 		imageStore: async () => 'classic',
+		imagePlatform: async imageId => containers.find(fact => fact.imageId === imageId)?.platform ?? amd64,
 	};
 }
 

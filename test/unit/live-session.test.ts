@@ -54,7 +54,7 @@ function setup() {
 	const checked: string[][] = [];
 	const loop = {checkContainers: (ids: Iterable<string>) => checked.push([...ids]), requestScan: () => 'started'} as unknown as ScanLoop;
 	const settings = new MemorySettings();
-	const session = new LiveSession({model, loop, settings, containers: {listContainers: async () => [], imageStore: async () => 'classic'}});
+	const session = new LiveSession({model, loop, settings, containers: {listContainers: async () => [], imageStore: async () => 'classic', imagePlatform: async () => null}});
 	const row = (name: string) => model.getSnapshot().rows.find(candidate => candidate.name === name)!;
 	return {model, checked, settings, session, row};
 }

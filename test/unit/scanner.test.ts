@@ -67,7 +67,7 @@ describe('Scanner', () => {
 			container({name: 'digest', image: `nginx@${digest('a')}`, repoDigests: [`nginx@${digest('a')}`]}),
 			container({name: 'by-id', image: '111111111111'}),
 			container({name: 'local', image: 'myapp:dev'}),
-			container({name: 'gone', image: 'nginx:2', repoDigests: [], platform: null}),
+			container({name: 'gone', image: 'nginx:2', repoDigests: [], imagePresent: false, platform: null}),
 			container({name: 'broken', image: 'Bad/Name'}),
 		];
 		const {report} = await new Scanner({
@@ -145,5 +145,29 @@ describe('Scanner with a slow registry', () => {
 		// Every fast result arrived before any slow one: the slow registry's queue held only its own slots.
 		expect(done.slice(0, 6).every(name => name.startsWith('fast'))).toBe(true);
 		expect(report.summary).toMatchObject({upToDate: 6, error: 4});
+	});
+});
+
+describe('Scanner and the engine', () => {
+	it('asks the engine for an image platform only when a digest differs, once per image', async () => {
+		const registry = new FakeRegistry();
+		registry.tags.set('docker.io/library/nginx:1', {digest: digest('c'), mediaType: ''});
+		registry.tags.set('docker.io/library/redis:7', {digest: digest('a'), mediaType: ''});
+		registry.images.set(digest('c'), {manifestDigest: digest('d'), configDigest: digest('1')});
+		const asked: string[] = [];
+		const containers = [
+			container({name: 'a', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`], platform: null}),
+			container({name: 'b', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`], platform: null}),
+			container({name: 'c', image: 'redis:7', imageId: digest('2'), repoDigests: [`redis@${digest('a')}`], platform: null}),
+		];
+		const source = {...engine(containers), imagePlatform: async (imageId: string) => {
+			asked.push(imageId);
+			return {os: 'linux', architecture: 'amd64'};
+		}};
+		const {report} = await new Scanner({containers: source, registry, memory: memory()}).scan();
+		expect(asked).toEqual([digest('1')]);
+		expect(report.containers.map(result => [result.name, result.verdict.status, result.platform?.architecture ?? null])).toEqual([
+			['a', 'up-to-date', 'amd64'], ['b', 'up-to-date', 'amd64'], ['c', 'up-to-date', null],
+		]);
 	});
 });
