@@ -4,7 +4,16 @@
  * resolve and compile instead of hundreds); the type check is `npm run typecheck`.
  */
 import {chmod, rm} from 'node:fs/promises';
-import {build} from 'esbuild';
+import {resolve} from 'node:path';
+import {build, type Plugin} from 'esbuild';
+
+/** `undici` resolves to scripts/undici-slim.cjs in the bundle (see there why). */
+const slimUndici: Plugin = {
+	name: 'slim-undici',
+	setup(context) {
+		context.onResolve({filter: /^undici$/}, () => ({path: resolve(import.meta.dirname, 'undici-slim.cjs')}));
+	},
+};
 
 await rm('dist', {recursive: true, force: true});
 await build({
@@ -25,5 +34,6 @@ await build({
 	// Bundled CommonJS (undici, meow's parts) calls require() for Node's own modules.
 	banner: {js: 'import {createRequire as __updockCreateRequire} from "node:module"; const require = __updockCreateRequire(import.meta.url);'},
 	logLevel: 'warning',
+	plugins: [slimUndici],
 });
 await chmod('dist/updock.js', 0o755);
