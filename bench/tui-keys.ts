@@ -3,9 +3,9 @@
  * from a key press to the frame that shows it, and the peak RSS. Bundled by bench.ts (it is JSX-free
  * so no transform beyond TypeScript is needed) and run in its own process.
  */
-import {EventEmitter} from 'node:events';
 import {setFlagsFromString} from 'node:v8';
 import type {ContainerFacts} from '../source/core/types.ts';
+import {FakeStdin, SizedStdout} from '../test/helpers/render.tsx';
 
 // As cli.ts does before it loads the live view.
 setFlagsFromString('--optimize-for-size');
@@ -16,39 +16,6 @@ const {LiveModel} = await import('../source/core/live-model.ts');
 
 const count = Number(process.argv[2] ?? 2000);
 const presses = Number(process.argv[3] ?? 60);
-
-class Terminal extends EventEmitter {
-	readonly columns = 120;
-	readonly rows = 40;
-	readonly isTTY = true;
-	writes = 0;
-	onWrite: (() => void) | undefined;
-	write = (): boolean => {
-		this.writes++;
-		this.onWrite?.();
-		return true;
-	};
-}
-
-class Keyboard extends EventEmitter {
-	readonly isTTY = true;
-	#chunks: string[] = [];
-	write(data: string): void {
-		this.#chunks.push(data);
-		this.emit('readable');
-	}
-
-	read(): string | null {
-		return this.#chunks.shift() ?? null;
-	}
-
-	setEncoding(): void {}
-	setRawMode(): void {}
-	resume(): void {}
-	pause(): void {}
-	ref(): void {}
-	unref(): void {}
-}
 
 const digest = (n: number): string => `sha256:${n.toString(16).padStart(64, '0')}`;
 const facts: ContainerFacts[] = Array.from({length: count}, (_, index) => ({
@@ -71,12 +38,12 @@ for (const [index, fact] of facts.entries()) {
 }
 
 model.onScanEvent({type: 'finished', report: {scannedAt: new Date().toISOString(), durationMs: 0, containers: [], summary: {total: 0, upToDate: 0, updateAvailable: 0, pinned: 0, excluded: 0, unknown: 0, error: 0}}});
-const terminal = new Terminal();
-const keyboard = new Keyboard();
+const terminal = new SizedStdout(120, 40);
+const keyboard = new FakeStdin();
 const instance = render(createElement(App, {source: model, color: true, actions: {scanNow() {}, togglePin() {}, exclude() {}, removeExclusionFor() {}}}), {
 	stdout: terminal as unknown as NodeJS.WriteStream,
 	stdin: keyboard as unknown as NodeJS.ReadStream,
-	stderr: new Terminal() as unknown as NodeJS.WriteStream,
+	stderr: new SizedStdout(120, 40) as unknown as NodeJS.WriteStream,
 	interactive: true,
 	exitOnCtrlC: false,
 	patchConsole: false,

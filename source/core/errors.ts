@@ -69,6 +69,22 @@ export class InvalidReferenceError extends Error {
 	override readonly name = 'InvalidReferenceError';
 }
 
+/**
+ * The innermost `code` in an error's cause chain: Node's own (`ECONNREFUSED`, `ENOENT`) rather than
+ * the wrapper's (undici's `UND_ERR_SOCKET`), as it says most about what happened.
+ */
+export function innermostErrorCode(error: unknown): string | undefined {
+	let found: string | undefined;
+	for (let current: unknown = error; typeof current === 'object' && current !== null; current = (current as {cause?: unknown}).cause) {
+		const {code} = current as {code?: unknown};
+		if (typeof code === 'string') {
+			found = code;
+		}
+	}
+
+	return found;
+}
+
 /** The text of any thrown value, for rows and logs. */
 export function describeError(error: unknown): string {
 	if (error instanceof Error) {

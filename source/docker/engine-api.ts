@@ -1,6 +1,6 @@
 import type {Readable} from 'node:stream';
 import {Client} from 'undici';
-import {DockerUnavailableError} from '../core/errors.ts';
+import {DockerUnavailableError, innermostErrorCode} from '../core/errors.ts';
 import type {EngineAddress} from './address.ts';
 
 /** An answer of the engine other than 2xx: `statusCode` and its message. */
@@ -78,22 +78,10 @@ export class EngineApi {
 	}
 }
 
-function innermostCode(error: unknown): string | undefined {
-	let found: string | undefined;
-	for (let current: unknown = error; typeof current === 'object' && current !== null; current = (current as {cause?: unknown}).cause) {
-		const {code} = current as {code?: unknown};
-		if (typeof code === 'string') {
-			found = code;
-		}
-	}
-
-	return found;
-}
-
 /** A failure to talk to the engine, in words that name its address and what to do. */
 export function engineError(address: EngineAddress, error: unknown): DockerUnavailableError {
 	const where = address.display;
-	const code = innermostCode(error);
+	const code = innermostErrorCode(error);
 	const message = error instanceof Error ? error.message : String(error);
 	switch (code) {
 		case 'ENOENT': {

@@ -1,7 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises';
 import {Pool, errors as undiciErrors, type Dispatcher} from 'undici';
 import type {IncomingHttpHeaders} from 'undici/types/header.js';
-import {RegistryError} from '../core/errors.ts';
+import {innermostErrorCode, RegistryError} from '../core/errors.ts';
 import type {RateLimit} from '../core/types.ts';
 import {RegistryTrust, type Endpoint} from './trust.ts';
 
@@ -276,7 +276,7 @@ function networkError(error: unknown, registry: string, url: string, timeoutMs: 
 		return new RegistryError({...base, code: 'TIMEOUT', message: `Registry ${registry} did not answer within ${timeoutMs / 1000} s (${url}); it may be overloaded or unreachable, raise --timeout if it is just slow.`});
 	}
 
-	const code = errorCode(error);
+	const code = innermostErrorCode(error);
 	const detail = error instanceof Error ? error.message : String(error);
 	switch (code) {
 		case 'ECONNREFUSED': {
@@ -304,19 +304,6 @@ function networkError(error: unknown, registry: string, url: string, timeoutMs: 
 			return new RegistryError({...base, code: 'NETWORK', message: `Request to registry ${registry} failed: ${detail} (${url}).`});
 		}
 	}
-}
-
-function errorCode(error: unknown): string | undefined {
-	let found: string | undefined;
-	for (let current: unknown = error; typeof current === 'object' && current !== null; current = (current as {cause?: unknown}).cause) {
-		const {code} = current as {code?: unknown};
-		if (typeof code === 'string') {
-			// The innermost code is the most telling (undici wraps socket errors in its own).
-			found = code;
-		}
-	}
-
-	return found;
 }
 
 /** One header as a single string (the first when repeated). */

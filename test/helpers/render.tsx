@@ -2,7 +2,8 @@ import {EventEmitter} from 'node:events';
 import {render as inkRender, type Instance} from 'ink';
 import type {ReactElement} from 'react';
 
-class SizedStdout extends EventEmitter {
+/** A terminal of a known size that keeps what is written to it. */
+export class SizedStdout extends EventEmitter {
 	columns: number;
 	rows: number;
 	readonly isTTY = true;
@@ -14,13 +15,18 @@ class SizedStdout extends EventEmitter {
 		this.rows = rows;
 	}
 
+	/** Called after each write (the bench times frames with it). */
+	onWrite: (() => void) | undefined;
+
 	write = (frame: string): boolean => {
 		this.frames.push(frame);
+		this.onWrite?.();
 		return true;
 	};
 }
 
-class FakeStdin extends EventEmitter {
+/** A keyboard: what is written is read by Ink as typed keys. */
+export class FakeStdin extends EventEmitter {
 	readonly isTTY = true;
 	#chunks: string[] = [];
 
