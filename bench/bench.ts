@@ -8,7 +8,7 @@
  */
 import {spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {cpus, release, tmpdir, totalmem} from 'node:os';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';

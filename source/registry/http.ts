@@ -3,7 +3,7 @@ import {Pool, errors as undiciErrors, type Dispatcher} from 'undici';
 import type {IncomingHttpHeaders} from 'undici/types/header.js';
 import {innermostErrorCode, RegistryError} from '../core/errors.ts';
 import type {RateLimit} from '../core/types.ts';
-import {RegistryTrust, type Endpoint} from './trust.ts';
+import {RegistryTrust} from './trust.ts';
 
 export interface HttpOptions {
 	/**
@@ -322,4 +322,3 @@ export function headerValues(headers: IncomingHttpHeaders, name: string): string
 	return Array.isArray(value) ? value : [value];
 }
 
-export type {Endpoint};
