@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
 import {startCdn, startFaultProxy, type Cdn, type FaultProxy} from '../helpers/fault-proxy.ts';
 import {Scene} from '../helpers/scene.ts';
 import {startTlsRegistry, type TlsRegistry} from '../helpers/tls.ts';
-import {makeHome, row, scanJson, writeDockerAuths, type UpdockHome} from '../helpers/updock.ts';
+import {makeHome, row, scanJson, updock, writeDockerAuths, type UpdockHome} from '../helpers/updock.ts';
 
 const sandbox = inject('sandbox');
 const {basic} = sandbox;
@@ -106,6 +106,16 @@ describe('registries that misbehave, behind a fault-injecting proxy', () => {
 			expect(manifests('HEAD', 'app')).toHaveLength(2);
 		});
 	}
+
+	it('reads the pull budget from ratelimit headers into the JSON summary and the table', async () => {
+		const headers = {'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '76;w=21600'};
+		const {json, home} = await scanThroughProxy(({path}) => path.includes('/manifests/') ? {kind: 'add-headers', headers} : {kind: 'pass'});
+		expect(json.summary.rateLimits).toEqual([{registry: proxy.host, limit: 100, remaining: 76, windowSeconds: 21_600}]);
+		proxy.fault = ({path}) => path.includes('/manifests/') ? {kind: 'add-headers', headers} : {kind: 'pass'};
+		const table = await updock(home, ['--once']);
+		proxy.fault = () => ({kind: 'pass'});
+		expect(table.stdout).toContain(`Rate limits: ${proxy.host}: 76 of 100 pulls left per 6h`);
+	});
 
 	it('reports a persistent rate limit, stops asking that registry, and checks the others', async () => {
 		const {result, json, manifests} = await scanThroughProxy(({path}) => path.includes('/manifests/') ? {kind: 'status', status: 429, headers: {'retry-after': '0'}} : {kind: 'pass'}, ['--concurrency', '1']);

@@ -14,6 +14,7 @@ export interface SeenRequest {
 export type Fault =
 	| {readonly kind: 'pass'}
 	| {readonly kind: 'strip-digest'}
+	| {readonly kind: 'add-headers'; readonly headers: Record<string, string>}
 	| {readonly kind: 'status'; readonly status: number; readonly headers?: Record<string, string>}
 	| {readonly kind: 'redirect'; readonly location: string};
 
@@ -66,6 +67,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
 			case 'strip-digest': {
 				forward(target, incoming, response, headers => Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'docker-content-digest')));
+				break;
+			}
+
+			case 'add-headers': {
+				forward(target, incoming, response, headers => ({...headers, ...fault.headers}));
 				break;
 			}
 

@@ -277,3 +277,33 @@ describe('Retry-After and rate-limit headers', () => {
 		expect(parseRateLimitHeader(value)).toEqual(expected);
 	});
 });
+
+describe('REGISTRY.md lines a real registry here cannot show', () => {
+	const reference = parseReference('ghcr.io/acme/app:1');
+
+	it('says so when /v2/ answers neither 200 nor 401', async () => {
+		agent.get('https://ghcr.io').intercept({path: '/v2/', method: 'GET'}).reply(404, '<html>not here</html>');
+		const error = await failure(client().headTag(reference));
+		expect(error).toMatchObject({code: 'PING_FAILED', status: 404});
+		expect(error.message).toMatch(/answered HTTP 404 to https:\/\/ghcr.io\/v2\/.*Is ghcr.io a container registry\?/);
+	});
+
+	it('keeps the realm\'s own query parameters and sends credentials only to the realm', async () => {
+		const registry = client({'ghcr.io': {kind: 'basic', username: 'ada', password: 'pw'}});
+		agent.get('https://ghcr.io').intercept({path: '/v2/', method: 'GET'}).reply(401, '', {headers: {'www-authenticate': 'Bearer realm="https://auth.example/token?account=ada&x=1",service="ghcr.io"'}});
+		agent.get('https://auth.example').intercept({
+			path: '/token?account=ada&x=1&service=ghcr.io&scope=repository%3Aacme%2Fapp%3Apull',
+			method: 'GET',
+			headers: {authorization: `Basic ${Buffer.from('ada:pw').toString('base64')}`},
+		}).reply(200, {token: 't'});
+		agent.get('https://ghcr.io').intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD', headers: {authorization: 'Bearer t'}}).reply(200, '', {headers: {'docker-content-digest': sha('x')}});
+		expect((await registry.headTag(reference)).digest).toBe(sha('x'));
+	});
+
+	it('never falls back to GET on 403, and says the credentials lack pull access', async () => {
+		agent.get('https://ghcr.io').intercept({path: '/v2/', method: 'GET'}).reply(200, '{}');
+		agent.get('https://ghcr.io').intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(403, '');
+		const error = await failure(client().headTag(reference));
+		expect(error.message).toMatch(/denied pulling acme\/app: the credentials in use lack pull access/);
+	});
+});
