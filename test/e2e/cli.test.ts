@@ -1,6 +1,8 @@
 import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {dirname} from 'node:path';
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
+import {parseDockerHost} from '../../source/docker/address.ts';
+import {DockerEngine} from '../../source/docker/engine.ts';
 import {requestsDuring} from '../helpers/registry.ts';
 import {Scene} from '../helpers/scene.ts';
 import {makeHome, row, scanJson, updock, type UpdockHome} from '../helpers/updock.ts';
@@ -208,5 +210,23 @@ describe('bad input gets a clear message and loses nothing', () => {
 		expect(refused.code).toBe(1);
 		expect(refused.stderr).toContain('tcp://127.0.0.1:1');
 		expect(refused.stdout).toBe('');
+	});
+});
+
+describe('what the engine says about registries', () => {
+	it('reads the insecure registry CIDRs from a real /info', async () => {
+		const address = parseDockerHost(sandbox.dockerHost);
+		if ('error' in address) {
+			throw new Error(address.error);
+		}
+
+		const engine = new DockerEngine(address, 5000);
+		try {
+			// dockerd's default: loopback is insecure; nothing is marked insecure by name.
+			expect(await engine.insecureRegistries()).toEqual({registries: [], cidrs: expect.arrayContaining(['127.0.0.0/8'])});
+			expect(await engine.imageStore()).toBe('classic');
+		} finally {
+			await engine.close();
+		}
 	});
 });
