@@ -1,5 +1,7 @@
 import {readFile} from 'node:fs/promises';
+import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
+import {startDockerd} from '../helpers/dockerd.ts';
 import {accessLog} from '../helpers/registry.ts';
 import {Scene} from '../helpers/scene.ts';
 import {Terminal} from '../helpers/tmux.ts';
@@ -65,5 +67,26 @@ describe('the live view in a real terminal', () => {
 	it('quits on q with status 0', async () => {
 		await terminal.keys('q');
 		expect(await terminal.exitCode()).toBe(0);
+	});
+});
+
+describe('the live view when the engine goes away', () => {
+	it('shows a banner, keeps running, and reconnects when the engine is back', async () => {
+		const root = join(sandbox.root, 'tui-engine');
+		let engine = await startDockerd(root);
+		const home = await makeHome({root: sandbox.root, dockerHost: engine.host});
+		const terminal = await Terminal.start(home.dir, [process.execPath, updockBin], home.env, 120, 30);
+		try {
+			await terminal.waitForScreen(text => /\(0 containers\)/.test(text) && /last scan/.test(text), 'the first scan of an empty engine');
+			await engine.stop();
+			await terminal.waitForScreen(text => /! Lost the Docker engine at unix:\/\/.*Retrying in/.test(text), 'the banner');
+			engine = await startDockerd(root);
+			await terminal.waitForScreen(text => !/Lost the Docker engine/.test(text) && /last scan/.test(text), 'the banner gone after reconnecting', 60_000);
+			await terminal.keys('q');
+			expect(await terminal.exitCode()).toBe(0);
+		} finally {
+			await terminal.kill();
+			await engine.stop();
+		}
 	});
 });
