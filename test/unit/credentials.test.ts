@@ -1,12 +1,12 @@
-import {mkdtemp, writeFile} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {CredentialError, DockerConfigCredentials, dockerConfigPath, normalizeAuthKey} from '../../source/registry/credentials.ts';
 import {parseTokenResponse} from '../../source/registry/auth.ts';
+import {temporaryDirectory} from '../helpers/temporary.ts';
 
 async function configWith(content: unknown): Promise<DockerConfigCredentials> {
-	const dir = await mkdtemp(join(tmpdir(), 'updock-creds-'));
+	const dir = await temporaryDirectory('updock-creds-');
 	const path = join(dir, 'config.json');
 	await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
 	return new DockerConfigCredentials(path);

@@ -1,10 +1,9 @@
 import {once} from 'node:events';
-import {mkdtemp} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
-import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {parseEvent, watchEngine, type EngineEvent, type WatchStatus} from '../../source/docker/events.ts';
+import {temporaryDirectory} from '../helpers/temporary.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -32,7 +31,7 @@ async function engine(socketPath: string, event: object): Promise<Server> {
 
 describe('watchEngine', () => {
 	it('reports events, notices the engine going away, and reconnects with backoff', async () => {
-		const socketPath = join(await mkdtemp(join(tmpdir(), 'updock-events-')), 'docker.sock');
+		const socketPath = join(await temporaryDirectory('updock-events-'), 'docker.sock');
 		server = await engine(socketPath, {Type: 'container', Action: 'start', Actor: {ID: 'abc'}});
 		const events: EngineEvent[] = [];
 		const statuses: WatchStatus[] = [];

@@ -1,14 +1,14 @@
-import {mkdtemp, readdir, readFile, stat, writeFile} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {readFile, readdir, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {beforeEach, describe, expect, it} from 'vitest';
 import {StoreError} from '../../source/core/errors.ts';
 import {JsonStore, rememberScan, scanMemory} from '../../source/store/store.ts';
 import {summarize} from '../../source/core/types.ts';
+import {temporaryDirectory} from '../helpers/temporary.ts';
 
 let dir: string;
 beforeEach(async () => {
-	dir = await mkdtemp(join(tmpdir(), 'updock-store-'));
+	dir = await temporaryDirectory('updock-store-');
 });
 
 describe('JsonStore', () => {

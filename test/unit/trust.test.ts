@@ -1,11 +1,11 @@
-import {mkdir, mkdtemp, writeFile} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {mkdir, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {MockAgent} from 'undici';
 import {describe, expect, it} from 'vitest';
 import {DockerConfigCredentials, type HelperRunner} from '../../source/registry/credentials.ts';
 import {RegistryHttp} from '../../source/registry/http.ts';
 import {RegistryTrust} from '../../source/registry/trust.ts';
+import {temporaryDirectory} from '../helpers/temporary.ts';
 
 describe('RegistryTrust', () => {
 	const policy = {registries: ['registry.corp:5000'], cidrs: ['10.0.0.0/8', '127.0.0.0/8']};
@@ -30,7 +30,7 @@ describe('RegistryTrust', () => {
 	});
 
 	it('uses a certs.d directory: its CA on top of the system roots, its client pair, and HTTPS even on loopback', async () => {
-		const certsDir = await mkdtemp(join(tmpdir(), 'updock-certs-'));
+		const certsDir = await temporaryDirectory('updock-certs-');
 		await mkdir(join(certsDir, '127.0.0.1:5443'));
 		await writeFile(join(certsDir, '127.0.0.1:5443', 'ca.crt'), 'CA PEM');
 		await writeFile(join(certsDir, '127.0.0.1:5443', 'client.cert'), 'CLIENT CERT');
@@ -68,7 +68,7 @@ describe('credential helpers, by their protocol', () => {
 	};
 
 	it('asks Docker Hub by its historical key, reads <token> as an identity token, and falls back to auths', async () => {
-		const dir = await mkdtemp(join(tmpdir(), 'updock-helper-'));
+		const dir = await temporaryDirectory('updock-helper-');
 		const path = join(dir, 'config.json');
 		await writeFile(path, JSON.stringify({
 			credsStore: 'desktop',
@@ -89,7 +89,7 @@ describe('credential helpers, by their protocol', () => {
 	});
 
 	it('reports a helper that fails, without its secret', async () => {
-		const dir = await mkdtemp(join(tmpdir(), 'updock-helper-'));
+		const dir = await temporaryDirectory('updock-helper-');
 		const path = join(dir, 'config.json');
 		await writeFile(path, JSON.stringify({credsStore: 'pass'}));
 		const store = new DockerConfigCredentials(path, {runHelper: async () => ({ok: false, output: 'gpg: decryption failed: No secret key\nmore', missing: false})});
