@@ -102,12 +102,12 @@ async function run(config: Config, output: Output, engine: DockerEngine): Promis
 
 async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, store: JsonStore, output: Output, engine: DockerEngine): Promise<number> {
 	// Read the file first: a broken one stops everything before any engine or registry is asked.
-	await store.load();
+	const data = await store.load();
 	const {client, http} = registryStack(config, engine);
 	const scanner = new Scanner({
 		containers: engine,
 		registry: client,
-		memory: async () => scanMemory(await store.load()),
+		memory: async () => scanMemory(data),
 		concurrency: config.concurrency,
 	});
 	let report: ScanReport;
@@ -135,11 +135,10 @@ async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, s
 
 async function unpin(config: Config, target: string, store: JsonStore, output: Output, engine: DockerEngine): Promise<number> {
 	const matches = (name: string, containerId: string): boolean => name === target || (/^[a-f\d]{4,64}$/.test(target) && containerId.startsWith(target));
-	let removed = await store.update(data => {
-		const index = data.pins.findIndex(pin => matches(pin.name, pin.containerId));
-		return index === -1 ? undefined : data.pins.splice(index, 1)[0];
-	});
-	if (removed === undefined) {
+	const settings = new JsonSettings(store);
+	const {pins} = await settings.load();
+	let name = pins.find(pin => matches(pin.name, pin.containerId))?.name;
+	if (name === undefined) {
 		// Perhaps an id of the container as it is now, recreated since it was pinned by name.
 		const container = await engine.findContainerName(target);
 		if (container === undefined) {
@@ -147,16 +146,15 @@ async function unpin(config: Config, target: string, store: JsonStore, output: O
 			return 1;
 		}
 
-		removed = await store.update(data => {
-			const index = data.pins.findIndex(pin => pin.name === container.name);
-			return index === -1 ? undefined : data.pins.splice(index, 1)[0];
-		});
-		if (removed === undefined) {
+		if (!pins.some(pin => pin.name === container.name)) {
 			output.out(`${container.name} is not pinned; nothing to do.`);
 			return 0;
 		}
+
+		name = container.name;
 	}
 
-	output.out(`Unpinned ${removed.name}: the next scan checks it again.`);
+	await settings.unpin(name);
+	output.out(`Unpinned ${name}: the next scan checks it again.`);
 	return 0;
 }

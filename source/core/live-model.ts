@@ -218,11 +218,7 @@ export class LiveModel {
 	}
 
 	#update(change: Partial<LiveSnapshot>): void {
-		if (change.rows !== undefined) {
-			// The change was computed from the flushed rows.
-			this.#pending.clear();
-		}
-
+		// Results still pending are newer than any change made here: the next flush lays them on top.
 		this.#snapshot = {...this.#snapshot, ...change};
 		this.#notify();
 	}

@@ -75,7 +75,7 @@ export class LiveSession {
 			}
 
 			await this.#settings.removeExclusion(exclusion.id);
-			const {exclusions: left} = await this.#settings.load();
+			const left = exclusions.filter(candidate => candidate.id !== exclusion.id);
 			const recheck = this.#model.getSnapshot().rows.filter(candidate => candidate.result?.verdict.status === 'excluded' && findExclusion(left, candidate.image, referenceOf(candidate)) === undefined);
 			this.#model.setNotice({kind: 'info', text: `Removed exclusion ${exclusion.id} ("${exclusion.pattern}"); checking ${recheck.length} container${recheck.length === 1 ? '' : 's'}.`});
 			this.#loop.checkContainers(recheck.map(candidate => candidate.id));
