@@ -107,19 +107,19 @@ export class RegistryAuth {
 		}
 
 		const realm = scheme.challenge.params['realm'] ?? '';
-		const wanted = repositories.map(repository => `repository:${repository}:pull`).filter(scope => !this.#tokens.has(`${registry}|${realm}|${scope}`));
+		const wanted = repositories.map(repository => `repository:${repository}:pull`).filter(scope => !this.#tokens.has(tokenKey(registry, realm, scope)));
 		for (let start = 0; start < wanted.length; start += scopesPerToken) {
 			const scopes = wanted.slice(start, start + scopesPerToken);
 			const pending = this.#fetchToken(registry, scheme.challenge, scopes, signal);
 			for (const scope of scopes) {
-				this.#tokens.set(`${registry}|${realm}|${scope}`, pending);
+				this.#tokens.set(tokenKey(registry, realm, scope), pending);
 			}
 
 			// eslint-disable-next-line no-await-in-loop -- one token request at a time is the point
 			const ok = await pending.then(() => true, () => false);
 			if (!ok) {
 				for (const scope of scopes) {
-					this.#tokens.delete(`${registry}|${realm}|${scope}`);
+					this.#tokens.delete(tokenKey(registry, realm, scope));
 				}
 
 				return;
@@ -191,7 +191,7 @@ export class RegistryAuth {
 
 	async #token(registry: string, repository: string, challenge: Challenge, force: boolean, signal?: AbortSignal): Promise<{token: string; scope: string; reused: boolean}> {
 		const scope = challenge.params['scope'] ?? `repository:${repository}:pull`;
-		const key = `${registry}|${challenge.params['realm'] ?? ''}|${scope}`;
+		const key = tokenKey(registry, challenge.params['realm'] ?? '', scope);
 		const cached = this.#tokens.get(key);
 		if (cached !== undefined && !force) {
 			const token = await cached.catch(() => undefined);
@@ -304,6 +304,11 @@ export function parseTokenResponse(body: Buffer, registry: string, realmUrl: str
 	// A server clock ahead of ours must not make a token look valid longer than it is.
 	const issued = Number.isNaN(issuedAt) ? now : Math.min(issuedAt, now);
 	return {token, renewAt: issued + (expiresIn * 1000) - renewEarlyMs};
+}
+
+/** Tokens are cached per registry, token service and scope. */
+function tokenKey(registry: string, realm: string, scope: string): string {
+	return `${registry}|${realm}|${scope}`;
 }
 
 function basicHeader(credential: Extract<Credential, {kind: 'basic'}>): string {
