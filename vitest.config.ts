@@ -6,7 +6,7 @@ export default defineConfig({
 			{
 				test: {
 					name: 'unit',
-					include: ['test/unit/**/*.test.ts', 'test/app/**/*.test.{ts,tsx}'],
+					include: ['test/unit/**/*.test.ts', 'test/app/**/*.test.{ts,tsx}', 'test/adversarial/**/*.test.ts'],
 				},
 			},
 			{

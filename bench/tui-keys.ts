@@ -19,6 +19,10 @@ const presses = Number(process.argv[3] ?? 60);
 
 const digest = (n: number): string => `sha256:${n.toString(16).padStart(64, '0')}`;
 const facts: ContainerFacts[] = Array.from({length: count}, (_, index) => ({
+	host: 'local',
+	kind: 'container',
+	labels: {},
+	service: null,
 	id: index.toString(16).padStart(64, 'a'),
 	name: `service-${String(index).padStart(5, '0')}`,
 	image: `registry.example/team/service-${index % 300}:1`,
@@ -34,10 +38,10 @@ for (const [index, fact] of facts.entries()) {
 	const verdict = index % 4 === 0
 		? {status: 'update-available' as const, localDigest: digest(index), remoteDigest: digest(index + 1)}
 		: {status: 'up-to-date' as const, localDigest: digest(index), remoteDigest: digest(index)};
-	model.onScanEvent({type: 'result', result: {id: fact.id, name: fact.name, image: fact.image, state: fact.state, imageId: fact.imageId, platform: fact.platform, reference: fact.image, verdict}});
+	model.onScanEvent({type: 'result', result: {host: fact.host, kind: fact.kind, service: fact.service, id: fact.id, name: fact.name, image: fact.image, state: fact.state, imageId: fact.imageId, platform: fact.platform, reference: fact.image, verdict}});
 }
 
-model.onScanEvent({type: 'finished', report: {scannedAt: new Date().toISOString(), durationMs: 0, containers: [], summary: {total: 0, upToDate: 0, updateAvailable: 0, pinned: 0, excluded: 0, unknown: 0, error: 0}}});
+model.onScanEvent({type: 'finished', report: {scannedAt: new Date().toISOString(), hosts: [], durationMs: 0, containers: [], summary: {total: 0, upToDate: 0, updateAvailable: 0, pinned: 0, excluded: 0, unknown: 0, error: 0, newerVersions: 0}}});
 const terminal = new SizedStdout(120, 40);
 const keyboard = new FakeStdin();
 const instance = render(createElement(App, {source: model, color: true, actions: {scanNow() {}, togglePin() {}, exclude() {}, removeExclusionFor() {}}}), {

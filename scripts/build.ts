@@ -20,8 +20,10 @@ await build({
 	sourcemap: 'linked',
 	// React's production build: its development build is slower and larger in memory.
 	define: {'process.env.NODE_ENV': '"production"'},
-	// Ink imports React's devtools only when DEV=true; it is not a dependency.
-	external: ['react-devtools-core'],
+	// Ink imports React's devtools only when DEV=true; it is not a dependency. ssh2 (in the chunk loaded
+	// only for ssh:// engines) tries its optional native parts in a try/catch and falls back to
+	// JavaScript: left out of the bundle, they load from node_modules when installed.
+	external: ['react-devtools-core', 'cpu-features', '*.node'],
 	// Bundled CommonJS (undici, meow's parts) calls require() for Node's own modules.
 	banner: {js: 'import {createRequire as __updockCreateRequire} from "node:module"; const require = __updockCreateRequire(import.meta.url);'},
 	logLevel: 'warning',

@@ -2,23 +2,48 @@ import {homedir} from 'node:os';
 import {isAbsolute, join, resolve} from 'node:path';
 import {ConfigError} from './core/errors.ts';
 import {parseGoDuration} from './core/duration.ts';
+import {parseEngineAddress} from './docker/address.ts';
 import {dockerConfigPath} from './registry/credentials.ts';
-import {parseDockerHost, type EngineAddress} from './docker/address.ts';
+import {parseServeCommand, rejectServeFlags, type ServeCommand, type ServeFlags} from './serve-config.ts';
 
 export type Command =
 	/** `live`: no command and no scan flags, so the live view when stdin and stdout are terminals. */
-	| {readonly kind: 'scan'; readonly json: boolean; readonly exitCode: boolean; readonly live: boolean}
+	/** `exitCode`: `--exit-code` (2 for updates) or `--exit-code=newer` (2 for updates and newer versions). */
+	| {readonly kind: 'scan'; readonly json: boolean; readonly exitCode: false | 'updates' | 'newer'; readonly live: boolean}
 	| {readonly kind: 'dry-run'; readonly json: boolean}
 	| {readonly kind: 'pin'; readonly container: string}
 	| {readonly kind: 'unpin'; readonly container: string}
 	| {readonly kind: 'pins'; readonly json: boolean}
 	| {readonly kind: 'exclude-add'; readonly pattern: string}
 	| {readonly kind: 'exclude-list'; readonly json: boolean}
-	| {readonly kind: 'exclude-rm'; readonly target: string};
+	| {readonly kind: 'exclude-rm'; readonly target: string}
+	| {readonly kind: 'host-add'; readonly name: string; readonly address: string; readonly tlsVerify: boolean; readonly certPath: string | undefined}
+	| {readonly kind: 'host-list'; readonly json: boolean}
+	| {readonly kind: 'host-rm'; readonly name: string}
+	| ServeCommand;
+
+/** An engine named on the command line: `--host NAME=ADDRESS` or `--context NAME`. */
+export type HostChoice =
+	| {readonly kind: 'address'; readonly name: string; readonly address: string}
+	| {readonly kind: 'context'; readonly name: string};
+
+/** What the docker CLI reads from the environment to find its engine. */
+export interface EngineEnvironment {
+	readonly dockerHost: string | undefined;
+	readonly dockerContext: string | undefined;
+	readonly tlsVerify: boolean;
+	readonly certPath: string | undefined;
+	/** $DOCKER_CONFIG, default ~/.docker: config.json and contexts/. */
+	readonly dockerConfigDir: string;
+	readonly home: string;
+}
 
 export interface Config {
 	readonly command: Command;
-	readonly engine: EngineAddress;
+	/** Engines given with --host and --context, in order; empty means the saved hosts, else the default engine. */
+	readonly hosts: readonly HostChoice[];
+	/** How to find the default engine (DOCKER_HOST, DOCKER_CONTEXT, the current context). */
+	readonly engineEnv: EngineEnvironment;
 	/** The lowdb JSON file. @default $XDG_CONFIG_HOME/updock/updock.json */
 	readonly dbPath: string;
 	/** The Docker config file with registry credentials. @default ~/.docker/config.json */
@@ -33,6 +58,14 @@ export interface Config {
 	readonly color: boolean;
 	/** Docker-style `<host[:port]>/ca.crt`, `client.cert`, `client.key` per registry. @default /etc/docker/certs.d */
 	readonly certsDir: string;
+	/** Newer versions of version tags (`--tags`, `UPDOCK_TAGS`). @default true */
+	readonly tags: boolean;
+	/** How long the live view and `serve` reuse a repository's tag listing. @default 6h */
+	readonly tagsIntervalMs: number;
+	/** Known vulnerabilities from OSV (`--vulns`, `UPDOCK_VULNS`); off because it sends package names out. @default false */
+	readonly vulns: boolean;
+	/** The OSV API (`UPDOCK_OSV_URL`). @default https://api.osv.dev */
+	readonly osvUrl: string;
 	/** DOCKER_AUTH_CONFIG: a Docker config as JSON, looked at before the file. */
 	readonly dockerAuthConfig: string | undefined;
 }
@@ -43,13 +76,21 @@ export interface ParsedArguments {
 	readonly flags: {
 		readonly once: boolean;
 		readonly json: boolean;
-		readonly exitCode: boolean;
+		/** `--exit-code` alone is true or ''; `--exit-code=newer` is 'newer'. */
+		readonly exitCode: boolean | string;
 		readonly db?: string | undefined;
 		readonly concurrency?: string | undefined;
 		readonly timeout?: string | undefined;
 		readonly interval?: string | undefined;
 		readonly certsDir?: string | undefined;
-	};
+		readonly host?: readonly string[] | undefined;
+		readonly context?: readonly string[] | undefined;
+		readonly tlsVerify?: boolean | undefined;
+		readonly certPath?: string | undefined;
+		readonly tags?: string | undefined;
+		readonly tagsInterval?: string | undefined;
+		readonly vulns?: string | undefined;
+	} & ServeFlags;
 	/** Flags given that updock does not know, as typed (`--frobnicate`). */
 	readonly unknownFlags: readonly string[];
 }
@@ -57,6 +98,7 @@ export interface ParsedArguments {
 export const defaultIntervalMs = 6 * 3_600_000;
 export const defaultConcurrency = 8;
 export const defaultTimeoutMs = 15_000;
+export const defaultTagsIntervalMs = 6 * 3_600_000;
 
 /**
  * Flags and environment to a Config. Pure: no I/O.
@@ -68,12 +110,7 @@ export function parseConfig(parsed: ParsedArguments, env: Readonly<Record<string
 		throw new ConfigError(unknown, `Unknown flag ${unknown}. Run "updock --help" for the flags there are.`);
 	}
 
-	const command = parseCommand(parsed);
-	const engine = parseDockerHost(env['DOCKER_HOST']);
-	if ('error' in engine) {
-		throw new ConfigError('DOCKER_HOST', engine.error);
-	}
-
+	const command = parseCommand(parsed, env);
 	const home = env['HOME'] ?? homedir();
 	const configHome = env['XDG_CONFIG_HOME'] !== undefined && isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : join(home, '.config');
 	const dbSource = parsed.flags.db === undefined ? 'UPDOCK_DB' : '--db';
@@ -84,29 +121,61 @@ export function parseConfig(parsed: ParsedArguments, env: Readonly<Record<string
 
 	const intervalSource = parsed.flags.interval === undefined ? 'UPDOCK_UPDATE_INTERVAL' : '--interval';
 	const intervalText = parsed.flags.interval ?? env['UPDOCK_UPDATE_INTERVAL'];
+	const dockerConfigDir = env['DOCKER_CONFIG'] || join(home, '.docker');
+	const dockerHost = nonEmpty(env['DOCKER_HOST']);
+	if (dockerHost !== undefined) {
+		// Checked here so a typo is a usage error at once; contexts are read only when an engine is needed.
+		const address = parseEngineAddress(dockerHost, {});
+		if ('error' in address) {
+			throw new ConfigError('DOCKER_HOST', `DOCKER_HOST=${address.error}`);
+		}
+	}
+
 	return {
 		command,
-		engine,
+		hosts: parseHostChoices(parsed.flags.host ?? [], parsed.flags.context ?? []),
+		engineEnv: {
+			dockerHost,
+			dockerContext: nonEmpty(env['DOCKER_CONTEXT']),
+			tlsVerify: (env['DOCKER_TLS_VERIFY'] ?? '') !== '',
+			certPath: nonEmpty(env['DOCKER_CERT_PATH']),
+			dockerConfigDir: resolve(dockerConfigDir),
+			home,
+		},
 		dbPath: db === undefined ? join(configHome, 'updock', 'updock.json') : resolve(db),
 		dockerConfigPath: dockerConfigPath(env['DOCKER_CONFIG'] || undefined, home),
-		intervalMs: intervalText === undefined ? defaultIntervalMs : positiveDuration(intervalSource, intervalText, 'a scan interval such as 6h, 30m or 1h30m'),
+		intervalMs: intervalText === undefined ? defaultIntervalMs : boundedDuration(intervalSource, intervalText, intervalRange),
 		concurrency: parsed.flags.concurrency === undefined ? defaultConcurrency : parseConcurrency(parsed.flags.concurrency),
-		timeoutMs: parsed.flags.timeout === undefined ? defaultTimeoutMs : positiveDuration('--timeout', parsed.flags.timeout, 'a request timeout such as 15s or 1m'),
+		timeoutMs: parsed.flags.timeout === undefined ? defaultTimeoutMs : boundedDuration('--timeout', parsed.flags.timeout, timeoutRange),
 		color: stdoutIsTty && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb',
 		certsDir: certsDirectory(parsed.flags.certsDir, env['UPDOCK_CERTS_DIR']),
+		tags: onOff(parsed.flags.tags === undefined ? 'UPDOCK_TAGS' : '--tags', parsed.flags.tags ?? env['UPDOCK_TAGS'], true),
+		tagsIntervalMs: parsed.flags.tagsInterval === undefined ? defaultTagsIntervalMs : boundedDuration('--tags-interval', parsed.flags.tagsInterval, tagsIntervalRange),
+		vulns: onOff(parsed.flags.vulns === undefined ? 'UPDOCK_VULNS' : '--vulns', parsed.flags.vulns ?? env['UPDOCK_VULNS'], false),
+		osvUrl: osvUrl(env['UPDOCK_OSV_URL']),
 		dockerAuthConfig: env['DOCKER_AUTH_CONFIG'] === undefined || env['DOCKER_AUTH_CONFIG'].trim() === '' ? undefined : env['DOCKER_AUTH_CONFIG'],
 	};
 }
 
-function parseCommand(parsed: ParsedArguments): Command {
+function parseCommand(parsed: ParsedArguments, env: Readonly<Record<string, string | undefined>>): Command {
 	const [name, ...rest] = parsed.input;
-	const {json, exitCode, once} = parsed.flags;
+	const {json, once} = parsed.flags;
+	const exitCode = parseExitCode(parsed.flags.exitCode);
+	const hasSubcommand = name === 'exclude' || name === 'host';
+	if (name !== 'serve') {
+		rejectServeFlags(parsed.flags, name ?? 'updock');
+	}
+
+	if ((parsed.flags.tlsVerify === true || parsed.flags.certPath !== undefined) && !(name === 'host' && rest[0] === 'add')) {
+		throw new ConfigError(parsed.flags.tlsVerify === true ? '--tls-verify' : '--cert-path', '--tls-verify and --cert-path go with "updock host add NAME ADDRESS"; for the default engine set DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.');
+	}
+
 	const only = (allowed: {json?: boolean; exitCode?: boolean}, label: string): void => {
 		if (json && !allowed.json) {
 			throw new ConfigError('--json', `--json does not apply to "${label}".`);
 		}
 
-		if (exitCode && !allowed.exitCode) {
+		if (exitCode !== false && !allowed.exitCode) {
 			throw new ConfigError('--exit-code', `--exit-code applies to "updock --once" only, not to "${label}".`);
 		}
 
@@ -116,7 +185,7 @@ function parseCommand(parsed: ParsedArguments): Command {
 	};
 
 	const argument = (what: string, usage: string): string => {
-		const [value, extra] = rest.slice(name === 'exclude' ? 1 : 0);
+		const [value, extra] = rest.slice(hasSubcommand ? 1 : 0);
 		if (value === undefined || value.trim() === '') {
 			throw new ConfigError(label(), `"updock ${usage}" needs ${what}.`);
 		}
@@ -128,9 +197,9 @@ function parseCommand(parsed: ParsedArguments): Command {
 		return value;
 	};
 
-	const label = (): string => [name, name === 'exclude' ? rest[0] : undefined].filter(Boolean).join(' ');
+	const label = (): string => [name, hasSubcommand ? rest[0] : undefined].filter(Boolean).join(' ');
 	const noArguments = (): void => {
-		const extra = rest.slice(name === 'exclude' ? 1 : 0)[0];
+		const extra = rest.slice(hasSubcommand ? 1 : 0)[0];
 		if (extra !== undefined) {
 			throw new ConfigError(label(), `"updock ${label()}" takes no argument, not "${extra}".`);
 		}
@@ -144,7 +213,13 @@ function parseCommand(parsed: ParsedArguments): Command {
 				noArguments();
 			}
 
-			return {kind: 'scan', json, exitCode, live: name === undefined && !once && !json && !exitCode};
+			return {kind: 'scan', json, exitCode, live: name === undefined && !once && !json && exitCode === false};
+		}
+
+		case 'serve': {
+			only({}, 'serve');
+			noArguments();
+			return parseServeCommand(parsed.flags, env);
 		}
 
 		case 'dry-run': {
@@ -194,8 +269,55 @@ function parseCommand(parsed: ParsedArguments): Command {
 			}
 		}
 
+		case 'host': {
+			const sub = rest[0];
+			switch (sub) {
+				case 'add': {
+					only({}, 'host add');
+					const [hostName, address, extra] = rest.slice(1);
+					if (hostName === undefined || address === undefined || address.trim() === '') {
+						throw new ConfigError('host add', '"updock host add NAME ADDRESS" needs a name and an address, e.g. updock host add prod ssh://admin@prod.example');
+					}
+
+					if (extra !== undefined) {
+						throw new ConfigError('host add', `"updock host add NAME ADDRESS" takes two arguments, not also "${extra}".`);
+					}
+
+					if (!hostNamePattern.test(hostName)) {
+						throw new ConfigError('host add', `updock host add: "${hostName}" is not a usable host name: letters, digits, ".", "_" and "-", starting with a letter or digit.`);
+					}
+
+					const certPath = parsed.flags.certPath === undefined ? undefined : parsed.flags.certPath.trim();
+					if (certPath === '') {
+						throw new ConfigError('--cert-path', '--cert-path is empty: give the directory with ca.pem, cert.pem and key.pem.');
+					}
+
+					return {kind: 'host-add', name: hostName, address: address.trim(), tlsVerify: parsed.flags.tlsVerify === true, certPath: certPath === undefined ? undefined : resolve(certPath)};
+				}
+
+				case 'list':
+				case 'ls': {
+					only({json: true}, 'host list');
+					noArguments();
+					return {kind: 'host-list', json};
+				}
+
+				case 'rm':
+				case 'remove': {
+					only({}, 'host rm');
+					return {kind: 'host-rm', name: argument('a host name', 'host rm NAME')};
+				}
+
+				default: {
+					throw new ConfigError('host', sub === undefined
+						? '"updock host" needs a subcommand: add NAME ADDRESS, list, or rm NAME.'
+						: `Unknown subcommand "host ${sub}": use add NAME ADDRESS, list, or rm NAME.`);
+				}
+			}
+		}
+
 		default: {
-			throw new ConfigError(name, `Unknown command "${name}". Commands: pin, unpin, pins, exclude, dry-run; run "updock --help".`);
+			throw new ConfigError(name, `Unknown command "${name}". Commands: pin, unpin, pins, exclude, host, dry-run, serve; run "updock --help".`);
 		}
 	}
 }
@@ -214,17 +336,133 @@ function certsDirectory(flag: string | undefined, variable: string | undefined):
 	return resolve(value);
 }
 
-function positiveDuration(source: string, text: string, what: string): number {
+/** What a duration flag accepts: Go durations within [minMs, maxMs], in whole milliseconds. */
+export interface DurationRange {
+	readonly minMs: number;
+	readonly maxMs: number;
+	/** The range as the user reads it, e.g. "from 1s to 8760h". */
+	readonly words: string;
+	/** Examples for the message. */
+	readonly example: string;
+}
+
+/** One scan a second at most, one a year at least: the scan loop chains timers past Node's 24.8-day limit. */
+export const intervalRange: DurationRange = {minMs: 1000, maxMs: 8760 * 3_600_000, words: 'from 1s to 8760h', example: 'a scan interval such as 6h, 30m or 1h30m'};
+/** Tag listings are the most expensive request updock makes: no more often than every minute. */
+export const tagsIntervalRange: DurationRange = {minMs: 60_000, maxMs: 8760 * 3_600_000, words: 'from 1m to 8760h', example: 'a listing lifetime such as 6h or 30m'};
+/** Below 100 ms no registry answers; above 10 minutes a hung request holds a scan for too long. */
+export const timeoutRange: DurationRange = {minMs: 100, maxMs: 600_000, words: 'from 100ms to 10m', example: 'a request timeout such as 15s or 1m'};
+
+/**
+ * A Go duration within its range, in whole milliseconds.
+ * @throws ConfigError naming `source` for garbage, a value out of range or a fraction of a millisecond.
+ */
+export function boundedDuration(source: string, text: string, range: DurationRange): number {
 	const ms = parseGoDuration(text);
 	if (ms === undefined) {
-		throw new ConfigError(source, `${source}=${JSON.stringify(text)} is not a Go duration: expected ${what}.`);
+		throw new ConfigError(source, `${source}=${JSON.stringify(text)} is not a Go duration: expected ${range.example}.`);
 	}
 
-	if (ms <= 0) {
-		throw new ConfigError(source, `${source}=${JSON.stringify(text)} must be longer than zero: expected ${what}.`);
+	if (!Number.isFinite(ms) || ms < range.minMs || ms > range.maxMs) {
+		throw new ConfigError(source, `${source}=${JSON.stringify(text)} is out of range: give ${range.words} (${range.example}).`);
+	}
+
+	if (!Number.isInteger(ms)) {
+		throw new ConfigError(source, `${source}=${JSON.stringify(text)} is not a whole number of milliseconds: give ${range.words}.`);
 	}
 
 	return ms;
+}
+
+function parseExitCode(value: boolean | string): false | 'updates' | 'newer' {
+	if (value === false) {
+		return false;
+	}
+
+	if (value === true || value === '') {
+		return 'updates';
+	}
+
+	if (value === 'newer') {
+		return 'newer';
+	}
+
+	throw new ConfigError('--exit-code', `--exit-code=${JSON.stringify(value)} is not a choice: use --exit-code (exit 2 for updates) or --exit-code=newer (also for newer versions).`);
+}
+
+function onOff(source: string, value: string | undefined, fallback: boolean): boolean {
+	if (value === undefined) {
+		return fallback;
+	}
+
+	const text = value.trim().toLowerCase();
+	if (text === 'on' || text === 'true' || text === '1') {
+		return true;
+	}
+
+	if (text === 'off' || text === 'false' || text === '0') {
+		return false;
+	}
+
+	throw new ConfigError(source, `${source}=${JSON.stringify(value)} must be "on" or "off".`);
+}
+
+function osvUrl(value: string | undefined): string {
+	const text = value === undefined || value.trim() === '' ? 'https://api.osv.dev' : value.trim();
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new ConfigError('UPDOCK_OSV_URL', `UPDOCK_OSV_URL=${JSON.stringify(text)} is not a URL; the default is https://api.osv.dev.`);
+	}
+
+	const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/.test(url.hostname);
+	if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+		throw new ConfigError('UPDOCK_OSV_URL', `UPDOCK_OSV_URL=${JSON.stringify(text)} must be https:// (plain http:// only on loopback): package names and versions go there.`);
+	}
+
+	return url.href.replace(/\/$/, '');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+	return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Host names: what `--host NAME=...`, `host add NAME` and the JSON `host` field may be. */
+export const hostNamePattern = /^[A-Za-z\d][\w.-]{0,62}$/;
+
+function parseHostChoices(hosts: readonly string[], contexts: readonly string[]): HostChoice[] {
+	const choices: HostChoice[] = [];
+	for (const text of hosts) {
+		const equals = text.indexOf('=');
+		const name = equals === -1 ? '' : text.slice(0, equals).trim();
+		const address = equals === -1 ? '' : text.slice(equals + 1).trim();
+		if (!hostNamePattern.test(name) || address === '') {
+			throw new ConfigError('--host', `--host ${JSON.stringify(text)} must be NAME=ADDRESS, e.g. --host prod=ssh://admin@prod.example or --host lab=tcp://10.0.0.5:2376 (NAME: letters, digits, ".", "_", "-").`);
+		}
+
+		choices.push({kind: 'address', name, address});
+	}
+
+	for (const text of contexts) {
+		const name = text.trim();
+		if (name === '') {
+			throw new ConfigError('--context', '--context needs the name of a docker context ("docker context ls" lists them).');
+		}
+
+		choices.push({kind: 'context', name});
+	}
+
+	const seen = new Set<string>();
+	for (const {name} of choices) {
+		if (seen.has(name)) {
+			throw new ConfigError('--host', `--host/--context: the host name "${name}" is given twice; every host needs its own name.`);
+		}
+
+		seen.add(name);
+	}
+
+	return choices;
 }
 
 function parseConcurrency(text: string): number {

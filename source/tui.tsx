@@ -6,9 +6,8 @@ import {LiveSession} from './core/live-session.ts';
 import {ScanLoop} from './core/scan-loop.ts';
 import {Scanner} from './core/scanner.ts';
 import {App} from './app/components/App.tsx';
-import {DockerEngine} from './docker/engine.ts';
 import {watchEngine} from './docker/events.ts';
-import {registryStack} from './wiring.ts';
+import {engineHosts, registryStack, scanSteps} from './wiring.ts';
 import {JsonSettings, JsonStore, rememberScan, scanMemory} from './store/store.ts';
 
 /**
@@ -19,15 +18,22 @@ export async function runTui(config: Config): Promise<number> {
 	const store = new JsonStore(config.dbPath);
 	// A broken file stops here, before the screen is taken over, with its path in the message.
 	const data = await store.load();
-	const engine = new DockerEngine(config.engine, config.timeoutMs);
-	const {client, http} = registryStack(config, engine);
-	const model = new LiveModel(config.engine.display);
+	const engines = engineHosts(config, data.hosts);
+	const {client, http} = registryStack(config, engines.hosts.map(host => host.engine));
+	const model = new LiveModel(engines.hosts.length === 1 ? engines.hosts[0]!.address : `${engines.hosts.length} hosts: ${engines.hosts.map(host => host.name).join(', ')}`);
 	model.loadLastRun(data.lastScan);
 
+	const steps = await scanSteps(config, client, engines.hosts);
 	const scanner = new Scanner({
-		containers: engine,
+		hosts: engines.hosts,
+		defaultHost: engines.defaultHost,
 		registry: client,
-		memory: async () => scanMemory(await store.load()),
+		steps: steps.steps,
+		memory: async () => {
+			const saved = await store.load();
+			steps.memory.load(saved);
+			return scanMemory(saved);
+		},
 		concurrency: config.concurrency,
 	});
 	scanner.subscribe(model.onScanEvent);
@@ -39,6 +45,7 @@ export async function runTui(config: Config): Promise<number> {
 			try {
 				await store.update(saved => {
 					rememberScan(saved, outcome.report, outcome.learned, new Date(), partial);
+					steps.memory.save(saved);
 				});
 			} catch (error) {
 				model.setNotice({kind: 'error', text: `The results were not saved: ${describeError(error)}`});
@@ -48,7 +55,7 @@ export async function runTui(config: Config): Promise<number> {
 			model.setNotice({kind: 'error', text: `The scan could not run: ${describeError(error)}`});
 		},
 	});
-	const session = new LiveSession({model, loop, containers: engine, settings: new JsonSettings(store)});
+	const session = new LiveSession({model, loop, hosts: engines.hosts, settings: new JsonSettings(store, {defaultHost: engines.defaultHost}), defaultHost: engines.defaultHost});
 
 	const controller = new AbortController();
 	const instance = render(
@@ -69,34 +76,45 @@ export async function runTui(config: Config): Promise<number> {
 	);
 
 	loop.start(controller.signal);
-	let lostEngine = false;
-	const watching = watchEngine(config.engine, {
+	// Each host is watched and reconnected on its own; the banner names every host that is away.
+	const away = new Map<string, {message: string; retryAt: Date}>();
+	const showEngines = (): void => {
+		if (away.size === 0) {
+			model.setEngine({status: 'connected', message: null, retryAt: null});
+			return;
+		}
+
+		const soonest = Math.min(...[...away.values()].map(entry => entry.retryAt.getTime()));
+		model.setEngine({status: 'unreachable', message: [...away.values()].map(entry => entry.message).join(' | '), retryAt: new Date(soonest).toISOString()});
+	};
+
+	const watching = engines.hosts.map(async host => watchEngine(host.engine, {
 		signal: controller.signal,
 		onEvent: () => {
 			session.engineChanged();
 		},
 		onStatus: status => {
 			if (status.status === 'connected') {
-				model.setEngine({status: 'connected', message: null, retryAt: null});
-				if (lostEngine) {
-					lostEngine = false;
+				if (away.delete(host.name)) {
 					loop.scanSoon();
 				}
 			} else {
-				lostEngine = true;
-				model.setEngine({status: 'unreachable', message: status.message, retryAt: status.retryAt.toISOString()});
+				away.set(host.name, {message: engines.hosts.length === 1 ? status.message : `${host.name}: ${status.message}`, retryAt: status.retryAt});
 			}
+
+			showEngines();
 		},
-	});
+	}));
 
 	try {
 		await instance.waitUntilExit();
 	} finally {
 		controller.abort();
 		session.stop();
-		await watching.catch(() => undefined);
+		await Promise.allSettled(watching);
 		await http.close();
-		await engine.close();
+		await steps.close();
+		await engines.close();
 	}
 
 	return 0;

@@ -1,15 +1,188 @@
 import type {Config} from './config.ts';
-import type {DockerEngine} from './docker/engine.ts';
+import {ConfigError} from './core/errors.ts';
+import type {HostSource} from './core/scanner.ts';
+import type {InsecurePolicy} from './core/types.ts';
+import {parseEngineAddress, resolveContext, resolveDefaultEngine, type EngineAddress} from './docker/address.ts';
+import {DockerEngine} from './docker/engine.ts';
 import {RegistryAuth} from './registry/auth.ts';
 import {HttpRegistryClient} from './registry/client.ts';
 import {DockerConfigCredentials} from './registry/credentials.ts';
 import {RegistryHttp, userAgent} from './registry/http.ts';
 import {RegistryTrust} from './registry/trust.ts';
+import {LinksStep, type LabelMemory} from './core/links-step.ts';
+import {NewerVersionsStep} from './core/newer-step.ts';
+import type {ScanStep} from './core/scanner.ts';
+import {VulnerabilitiesStep, type VulnerabilitySource} from './core/vulns-step.ts';
+import {imageLabelsFor, rememberImageLabels, type Database, type SavedHost} from './store/store.ts';
 
-/** The registry side, configured: trust from certs.d and the engine, credentials, HTTP, the client. */
-export function registryStack(config: Config, engine: DockerEngine): {client: HttpRegistryClient; http: RegistryHttp} {
-	const trust = new RegistryTrust({certsDir: config.certsDir, insecure: async () => engine.insecureRegistries()});
+/** One engine, connected lazily: nothing is dialled until it is asked something. */
+export interface EngineHost extends HostSource {
+	readonly engine: DockerEngine;
+}
+
+/** The engines a command works on, and the one that pins without a host belong to. */
+export interface EngineHosts {
+	readonly hosts: readonly EngineHost[];
+	/** The default engine's name (`local`, or the current context's name). */
+	readonly defaultHost: string;
+	close(): Promise<void>;
+}
+
+/**
+ * The engines to scan: `--host`/`--context` when given, else the hosts saved with `updock host add`,
+ * else the one engine DOCKER_HOST or the current docker context names.
+ * @throws ConfigError naming the flag, the saved host or the variable whose address is not usable.
+ */
+export function engineHosts(config: Config, saved: readonly SavedHost[]): EngineHosts {
+	const fallback = resolveDefaultEngine(config.engineEnv);
+	let chosen: Array<{name: string; address: EngineAddress}>;
+	if (config.hosts.length > 0) {
+		chosen = config.hosts.map(choice => {
+			const resolved = choice.kind === 'address'
+				? parseEngineAddress(choice.address, {})
+				: resolveContext(choice.name, config.engineEnv.dockerConfigDir);
+			if ('error' in resolved) {
+				throw new ConfigError(choice.kind === 'address' ? '--host' : '--context', `${choice.kind === 'address' ? `--host ${choice.name}` : `--context ${choice.name}`}: ${resolved.error}`);
+			}
+
+			return {name: choice.name, address: resolved};
+		});
+	} else if (saved.length > 0) {
+		chosen = saved.map(host => {
+			const resolved = parseEngineAddress(host.address, {tlsVerify: host.tlsVerify, certPath: host.certPath});
+			if ('error' in resolved) {
+				throw new ConfigError(`host ${host.name}`, `The saved host "${host.name}" has an address updock cannot use: ${resolved.error} Fix it with "updock host rm ${host.name}" and "updock host add".`);
+			}
+
+			return {name: host.name, address: resolved};
+		});
+	} else {
+		if ('error' in fallback) {
+			throw new ConfigError(fallback.source, fallback.error);
+		}
+
+		chosen = [fallback];
+	}
+
+	const defaultHost = 'error' in fallback ? 'local' : fallback.name;
+	const hosts = chosen.map(({name, address}) => ({name, address: address.display, engine: new DockerEngine({name, address, timeoutMs: config.timeoutMs})}));
+	return {
+		hosts,
+		defaultHost,
+		async close() {
+			await Promise.all(hosts.map(async host => host.engine.close()));
+		},
+	};
+}
+
+/** The registry side, configured: trust from certs.d and the engines, credentials, HTTP, the client. */
+export function registryStack(config: Config, engines: readonly DockerEngine[]): {client: HttpRegistryClient; http: RegistryHttp} {
+	const trust = registryTrust(config, engines);
 	const http = new RegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent, trust});
 	const credentials = new DockerConfigCredentials(config.dockerConfigPath, {envJson: config.dockerAuthConfig});
 	return {client: new HttpRegistryClient(http, new RegistryAuth(http, credentials)), http};
+}
+
+/** Which scheme and certificates each registry gets: certs.d, loopback, and what the engines call insecure. */
+export function registryTrust(config: Config, engines: readonly DockerEngine[]): RegistryTrust {
+	return new RegistryTrust({certsDir: config.certsDir, insecure: async () => insecureUnion(engines)});
+}
+
+/** Registries any of the engines calls insecure; an engine that cannot be asked adds none. */
+async function insecureUnion(engines: readonly DockerEngine[]): Promise<InsecurePolicy> {
+	const policies = await Promise.all(engines.map(async engine => engine.insecureRegistries().catch(() => undefined)));
+	const registries = new Set<string>();
+	const cidrs = new Set<string>();
+	for (const policy of policies) {
+		for (const registry of policy?.registries ?? []) {
+			registries.add(registry);
+		}
+
+		for (const cidr of policy?.cidrs ?? []) {
+			cidrs.add(cidr);
+		}
+	}
+
+	return {registries: [...registries], cidrs: [...cidrs]};
+}
+
+/** The steps after the verdicts, and the memory they keep in the JSON file. */
+export interface ScanSteps {
+	readonly steps: readonly ScanStep[];
+	/** Image labels by config digest: read from the file before a scan, what was learned written after it. */
+	readonly memory: {load(data: Database): void; save(data: Database): void};
+	close(): Promise<void>;
+}
+
+/**
+ * Newer versions (unless `--tags off`), links, and, with `--vulns on`, known vulnerabilities. The
+ * vulnerability code (OSV client, SBOM and package parsers, CVSS) is loaded only when it is on.
+ */
+export async function scanSteps(config: Config, client: HttpRegistryClient, hosts: readonly EngineHost[]): Promise<ScanSteps> {
+	const labels = new FileLabelMemory();
+	const steps: ScanStep[] = [];
+	if (config.tags) {
+		steps.push(new NewerVersionsStep({tags: client, cacheMs: config.tagsIntervalMs, concurrency: config.concurrency}));
+	}
+
+	steps.push(new LinksStep(client, labels));
+	let close = async (): Promise<void> => undefined;
+	if (config.vulns) {
+		const {VulnerabilityAssessor} = await import('./vulns/assessor.ts');
+		const engines = new Map(hosts.map(host => [host.name, host.engine]));
+		const assessor = new VulnerabilityAssessor({
+			osvUrl: config.osvUrl,
+			timeoutMs: config.timeoutMs,
+			registry: client,
+			files: {
+				// Each item names its container as `host/id`: the files are read from that host's engine.
+				async readContainerFile(key, path, maxBytes, signal) {
+					const slash = key.indexOf('/');
+					const engine = engines.get(key.slice(0, slash));
+					return engine === undefined || slash === -1 ? null : engine.readContainerFile(key.slice(slash + 1), path, maxBytes, signal);
+				},
+			},
+		});
+		const source: VulnerabilitySource = {
+			async assess(items, signal) {
+				const assessed = await assessor.assessAll(items.map(item => ({
+					key: item.key,
+					reference: item.reference,
+					containerId: item.containerId === null ? '' : `${item.host}/${item.containerId}`,
+					currentDigest: item.currentDigest,
+					targetDigest: item.targetDigest,
+					targetPlatformManifestDigest: item.targetPlatformManifestDigest,
+				})), signal);
+				return assessed;
+			},
+		};
+		steps.push(new VulnerabilitiesStep(source, client));
+		close = async () => assessor.close();
+	}
+
+	return {steps, memory: labels, close};
+}
+
+/** Image labels remembered in the JSON file by config digest; what a scan learns is saved with its results. */
+class FileLabelMemory implements LabelMemory {
+	#data: Database | undefined;
+	readonly #learned = new Map<string, Readonly<Record<string, string>>>();
+
+	load(data: Database): void {
+		this.#data = data;
+	}
+
+	get(configDigest: string): Readonly<Record<string, string>> | undefined {
+		return this.#learned.get(configDigest) ?? (this.#data === undefined ? undefined : imageLabelsFor(this.#data, configDigest));
+	}
+
+	set(configDigest: string, labels: Readonly<Record<string, string>>): void {
+		this.#learned.set(configDigest, labels);
+	}
+
+	save(data: Database): void {
+		rememberImageLabels(data, this.#learned, new Date());
+		this.#learned.clear();
+		this.#data = data;
+	}
 }

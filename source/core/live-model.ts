@@ -1,9 +1,14 @@
 import type {ScanEvent} from './scanner.ts';
-import type {ContainerFacts, ContainerResult, RateLimit, ScanReport, Verdict} from './types.ts';
+import type {ContainerFacts, ContainerResult, RateLimit, ScanReport, ServiceInfo, Verdict, WorkloadKind} from './types.ts';
 
-/** One container in the live view. */
+/** One container (or Swarm service) in the live view. */
 export interface LiveRow {
 	readonly id: string;
+	/** The engine it runs on. */
+	readonly host: string;
+	readonly kind: WorkloadKind;
+	/** A service's mode, replicas and task containers; null for a container. */
+	readonly service: ServiceInfo | null;
 	readonly name: string;
 	readonly image: string;
 	readonly state: string;
@@ -65,6 +70,12 @@ export class LiveModel {
 	#flushScheduled = false;
 	/** The snapshot changed (a flush from getSnapshot) and the listeners have not been told yet. */
 	#unnotified = false;
+	/**
+	 * Rows the user settled (a pin, an exclusion) since the latest scan started. Scans never overlap, so
+	 * every result comes from that scan, which read pins and exclusions before the user acted: its
+	 * result for such a row is stale. The next scan reads them afresh, so starting one forgets these.
+	 */
+	readonly #settledSinceStart = new Set<string>();
 
 	constructor(address: string, now: () => Date = () => new Date()) {
 		this.#now = now;
@@ -104,6 +115,7 @@ export class LiveModel {
 		switch (event.type) {
 			case 'started': {
 				this.#flush();
+				this.#settledSinceStart.clear();
 				const listed = new Map(event.containers.map(fact => [fact.id, fact]));
 				const known = new Set(this.#snapshot.rows.map(row => row.id));
 				// A full scan knows every container: rows of removed ones go, new ones appear as "checking".
@@ -119,7 +131,10 @@ export class LiveModel {
 			}
 
 			case 'result': {
-				this.#setResult(event.result);
+				if (!this.#settledSinceStart.has(event.result.id)) {
+					this.#setResult(event.result);
+				}
+
 				break;
 			}
 
@@ -154,18 +169,22 @@ export class LiveModel {
 		const listed = new Map(facts.map(fact => [fact.id, fact]));
 		const rows = this.#snapshot.rows.filter(row => listed.has(row.id)).map(row => {
 			const fact = listed.get(row.id)!;
-			return fact.state === row.state && fact.name === row.name ? row : {...row, state: fact.state, name: fact.name};
+			return fact.state === row.state && fact.name === row.name && sameService(fact.service, row.service) ? row : {...row, state: fact.state, name: fact.name, service: fact.service};
 		});
 		if (rows.length !== this.#snapshot.rows.length || rows.some((row, index) => row !== this.#snapshot.rows[index])) {
 			this.#update({rows});
 		}
 	}
 
-	/** A verdict decided without the registry (a pin or exclusion just made). */
+	/**
+	 * A verdict decided without the registry (a pin or exclusion just made). It wins over the result
+	 * of a scan already running, which was decided without it; the next scan's result is taken.
+	 */
 	settle(id: string, verdict: Verdict): void {
 		this.#flush();
 		const row = this.#snapshot.rows.find(candidate => candidate.id === id);
 		if (row?.result !== undefined && row.result !== null) {
+			this.#settledSinceStart.add(id);
 			this.#setResult({...row.result, verdict});
 		}
 	}
@@ -231,10 +250,16 @@ export class LiveModel {
 	}
 }
 
-function rowFields(result: ContainerResult): Pick<LiveRow, 'id' | 'name' | 'image' | 'state'> {
-	return {id: result.id, name: result.name, image: result.image, state: result.state};
+type Identity = Pick<LiveRow, 'id' | 'host' | 'kind' | 'service' | 'name' | 'image' | 'state'>;
+
+function rowFields(result: ContainerResult): Identity {
+	return {id: result.id, host: result.host, kind: result.kind, service: result.service, name: result.name, image: result.image, state: result.state};
 }
 
-function factFields(fact: ContainerFacts): Pick<LiveRow, 'id' | 'name' | 'image' | 'state'> {
-	return {id: fact.id, name: fact.name, image: fact.image, state: fact.state};
+function factFields(fact: ContainerFacts): Identity {
+	return {id: fact.id, host: fact.host, kind: fact.kind, service: fact.service, name: fact.name, image: fact.image, state: fact.state};
+}
+
+function sameService(a: ServiceInfo | null, b: ServiceInfo | null): boolean {
+	return a === b || (a !== null && b !== null && a.mode === b.mode && a.replicas === b.replicas && a.tasks.join() === b.tasks.join());
 }

@@ -1,9 +1,13 @@
 import {describeError} from './errors.ts';
 import {findExclusion, validatePattern} from './exclusions.ts';
 import type {LiveModel, LiveRow} from './live-model.ts';
-import type {ContainerSource, SettingsStore} from './ports.ts';
+import {pinMatches} from './pins.ts';
+import type {SettingsStore} from './ports.ts';
 import {parseReference, type ImageReference} from './reference.ts';
 import type {ScanLoop} from './scan-loop.ts';
+import type {HostSource} from './scanner.ts';
+import type {ContainerFacts} from './types.ts';
+import {exclusionReason} from './status.ts';
 
 /** Wait this long after an engine event for the burst to end (a `docker compose up` sends dozens). */
 const eventSettleMs = 300;
@@ -15,15 +19,17 @@ const eventSettleMs = 300;
 export class LiveSession {
 	readonly #model: LiveModel;
 	readonly #loop: ScanLoop;
-	readonly #containers: ContainerSource;
+	readonly #hosts: readonly HostSource[];
 	readonly #settings: SettingsStore;
+	readonly #defaultHost: string;
 	#refreshTimer: NodeJS.Timeout | undefined;
 
-	constructor(options: {model: LiveModel; loop: ScanLoop; containers: ContainerSource; settings: SettingsStore}) {
+	constructor(options: {model: LiveModel; loop: ScanLoop; hosts: readonly HostSource[]; settings: SettingsStore; defaultHost: string}) {
 		this.#model = options.model;
 		this.#loop = options.loop;
-		this.#containers = options.containers;
+		this.#hosts = options.hosts;
 		this.#settings = options.settings;
+		this.#defaultHost = options.defaultHost;
 	}
 
 	/** `s`: a scan now, or the running one. */
@@ -36,14 +42,14 @@ export class LiveSession {
 	async togglePin(row: LiveRow): Promise<void> {
 		await this.#guard(async () => {
 			const {pins} = await this.#settings.load();
-			if (pins.some(pin => pin.name === row.name)) {
-				await this.#settings.unpin(row.name);
+			if (pins.some(pin => pinMatches(pin, row.host, row.name, this.#defaultHost))) {
+				await this.#settings.unpin(row.name, row.host);
 				this.#model.setNotice({kind: 'info', text: `Unpinned ${row.name}; checking it now.`});
 				this.#loop.checkContainers([row.id]);
 				return;
 			}
 
-			await this.#settings.pin(row.name, row.id);
+			await this.#settings.pin(row.name, row.id, row.host);
 			this.#model.settle(row.id, {status: 'pinned', reason: `Pinned by you on ${new Date().toISOString().slice(0, 10)}; press p again to unpin.`, localDigest: referenceOf(row)?.digest ?? null});
 			this.#model.setNotice({kind: 'info', text: `Pinned ${row.name}: it will not be checked until you unpin it.`});
 		});
@@ -55,8 +61,8 @@ export class LiveSession {
 			const {exclusion} = await this.#settings.addExclusion(validatePattern(pattern));
 			const {pins} = await this.#settings.load();
 			for (const row of this.#model.getSnapshot().rows) {
-				if (!pins.some(pin => pin.name === row.name) && findExclusion([exclusion], row.image, referenceOf(row)) !== undefined) {
-					this.#model.settle(row.id, {status: 'excluded', reason: `The image matches exclusion ${exclusion.id} ("${exclusion.pattern}"); nothing is sent to its registry.`});
+				if (!pins.some(pin => pinMatches(pin, row.host, row.name, this.#defaultHost)) && findExclusion([exclusion], row.image, referenceOf(row)) !== undefined) {
+					this.#model.settle(row.id, {status: 'excluded', reason: exclusionReason(exclusion)});
 				}
 			}
 
@@ -100,9 +106,20 @@ export class LiveSession {
 
 	async #refresh(): Promise<void> {
 		try {
-			const facts = await this.#containers.listContainers();
+			// Every host that answers; one that does not keeps its rows until the next full scan.
+			const listed = await Promise.allSettled(this.#hosts.map(async host => host.engine.listContainers()));
+			const answered = new Set(this.#hosts.filter((_host, index) => listed[index]?.status === 'fulfilled').map(host => host.name));
+			const facts: ContainerFacts[] = listed.flatMap(result => result.status === 'fulfilled' ? result.value : []);
+			if (answered.size === 0 && listed[0]?.status === 'rejected') {
+				throw listed[0].reason;
+			}
+
 			const known = new Set(this.#model.getSnapshot().rows.map(row => row.id));
-			this.#model.setContainers(facts);
+			if (answered.size === this.#hosts.length) {
+				// Only a complete list may remove rows: a host that did not answer still has its containers.
+				this.#model.setContainers(facts);
+			}
+
 			const added = facts.filter(fact => !known.has(fact.id)).map(fact => fact.id);
 			if (added.length > 0) {
 				this.#loop.checkContainers(added);

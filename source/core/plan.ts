@@ -1,6 +1,8 @@
 import {InvalidReferenceError, describeError} from './errors.ts';
 import {findExclusion} from './exclusions.ts';
 import {formatReference, isImageIdReference, matchingRepoDigests, parseReference, type ImageReference} from './reference.ts';
+import {pinMatches} from './pins.ts';
+import {exclusionReason} from './status.ts';
 import type {ContainerFacts, Exclusion, ImageStore, Pin, Verdict} from './types.ts';
 
 /** A container the scan settles without asking any registry. */
@@ -30,20 +32,28 @@ export interface ScanPlan {
 	readonly checks: ReadonlyMap<string, ImageReference>;
 }
 
+/** What the plan needs beside the containers. */
+export interface PlanSettings {
+	readonly pins: readonly Pin[];
+	readonly exclusions: readonly Exclusion[];
+	/** Each host's image store, which decides what an image id is. @default classic */
+	readonly imageStores: ReadonlyMap<string, ImageStore>;
+	/** The host that pins made before updock knew several hosts belong to. */
+	readonly defaultHost: string;
+}
+
+/** The label that opts a container or service out of every check. */
+export const enableLabel = 'updock.enable';
+
 /**
  * Decide, without any I/O, what each container needs: a verdict now (pinned, excluded, unknown,
- * unreadable reference) or a registry check, and which checks are shared.
+ * unreadable reference) or a registry check, and which checks are shared, across every host.
  */
-export function planScan(
-	containers: readonly ContainerFacts[],
-	pins: readonly Pin[],
-	exclusions: readonly Exclusion[],
-	imageStore: ImageStore,
-): ScanPlan {
+export function planScan(containers: readonly ContainerFacts[], settings: PlanSettings): ScanPlan {
 	const planned: PlannedContainer[] = [];
 	const checks = new Map<string, ImageReference>();
 	for (const facts of containers) {
-		const entry = planContainer(facts, pins, exclusions, imageStore);
+		const entry = planContainer(facts, settings);
 		planned.push(entry);
 		if (entry.kind === 'check' && !checks.has(entry.key)) {
 			checks.set(entry.key, entry.reference);
@@ -53,7 +63,8 @@ export function planScan(
 	return {containers: planned, checks};
 }
 
-function planContainer(facts: ContainerFacts, pins: readonly Pin[], exclusions: readonly Exclusion[], imageStore: ImageStore): PlannedContainer {
+function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, defaultHost}: PlanSettings): PlannedContainer {
+	const imageStore = imageStores.get(facts.host) ?? 'classic';
 	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({kind: 'settled', facts, reference, verdict});
 	const byId = isImageIdReference(facts.image, facts.imageId);
 	let reference: ImageReference | null = null;
@@ -70,14 +81,19 @@ function planContainer(facts: ContainerFacts, pins: readonly Pin[], exclusions: 
 		}
 	}
 
-	const pin = pins.find(candidate => candidate.name === facts.name);
+	const pin = pins.find(candidate => pinMatches(candidate, facts.host, facts.name, defaultHost));
 	if (pin !== undefined) {
-		return settle(reference, {status: 'pinned', reason: `Pinned by you on ${pin.pinnedAt.slice(0, 10)}; run "updock unpin ${facts.name}" to check it again.`, localDigest: reference?.digest ?? null});
+		return settle(reference, {status: 'pinned', reason: `Pinned by you on ${pin.pinnedAt.slice(0, 10)}; run "updock unpin ${facts.host}/${facts.name}" to check it again.`, localDigest: reference?.digest ?? null});
+	}
+
+	const enable = facts.labels[enableLabel];
+	if (enable !== undefined && /^(?:false|0|no|off)$/i.test(enable.trim())) {
+		return settle(reference, {status: 'excluded', reason: `The ${facts.kind} is labelled ${enableLabel}=${enable.trim()}; nothing is sent to its registry.`});
 	}
 
 	const exclusion = findExclusion(exclusions, facts.image, reference);
 	if (exclusion !== undefined) {
-		return settle(reference, {status: 'excluded', reason: `The image matches exclusion ${exclusion.id} ("${exclusion.pattern}"); nothing is sent to its registry.`});
+		return settle(reference, {status: 'excluded', reason: exclusionReason(exclusion)});
 	}
 
 	if (byId) {
@@ -89,7 +105,9 @@ function planContainer(facts: ContainerFacts, pins: readonly Pin[], exclusions: 
 	}
 
 	if (reference.digest !== null) {
-		return settle(reference, {status: 'pinned', reason: 'Created from a digest reference, which never changes; recreate it from a tag to follow updates.', localDigest: reference.digest});
+		return settle(reference, {status: 'pinned', reason: facts.kind === 'service'
+			? 'The service names its image by digest only, which never changes; update it with a tag to follow updates.'
+			: 'Created from a digest reference, which never changes; recreate it from a tag to follow updates.', localDigest: reference.digest});
 	}
 
 	if (!facts.imagePresent) {
@@ -103,7 +121,9 @@ function planContainer(facts: ContainerFacts, pins: readonly Pin[], exclusions: 
 	}
 
 	if (localDigests.length === 0) {
-		const reason = facts.repoDigests.length === 0
+		const reason = facts.kind === 'service'
+			? 'The service spec names a tag without the digest the manager resolved, so there is nothing to compare with; "docker service update --image" records one.'
+			: facts.repoDigests.length === 0
 			? 'Built or imported locally: the image has no registry digest to compare with.'
 			: `The image was not pulled from ${reference.registry}/${reference.repository} (its registry digests are for other repositories), so there is nothing to compare with.`;
 		return settle(reference, {status: 'unknown', reason});

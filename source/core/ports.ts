@@ -21,6 +21,14 @@ export interface RegistryClient {
 	prepare?(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void>;
 	/** Pull budgets the registries reported. */
 	rateLimits?(): readonly RateLimit[];
+	/** Every tag of the repository (`tags/list`, Link pages on the same origin, at most 20 pages of 4 MiB). */
+	listTags?(reference: ImageReference, signal?: AbortSignal): Promise<string[]>;
+	/** The labels of an image's config (for an index, of its child for `platform`, default linux/amd64); empty when none. */
+	getConfigLabels?(reference: ImageReference, manifestDigest: string, signal?: AbortSignal, platform?: Platform): Promise<Record<string, string>>;
+	/** The manifest `digest`: its media type, its bytes as received (verified against the digest), its JSON. */
+	getManifest?(reference: ImageReference, digest: string, signal?: AbortSignal): Promise<{readonly mediaType: string; readonly bytes: Uint8Array; readonly json: unknown}>;
+	/** The blob `digest`, at most `maxBytes`, verified against the digest. */
+	getBlob?(reference: ImageReference, digest: string, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
 /** What the scanner reads and remembers between scans. */
@@ -38,10 +46,10 @@ export interface Clock {
 /** Pins and exclusions as the live view changes them. Implementations throw StoreError; nothing is lost on failure. */
 export interface SettingsStore {
 	load(): Promise<{readonly pins: readonly Pin[]; readonly exclusions: readonly Exclusion[]}>;
-	/** @returns false when the container was already pinned. */
-	pin(name: string, containerId: string): Promise<boolean>;
+	/** @returns false when the container was already pinned on that host. */
+	pin(name: string, containerId: string, host?: string): Promise<boolean>;
 	/** @returns false when it was not pinned. */
-	unpin(name: string): Promise<boolean>;
+	unpin(name: string, host?: string): Promise<boolean>;
 	/** @returns the exclusion, new (`added`) or the existing one with the same pattern. */
 	addExclusion(pattern: string): Promise<{exclusion: Exclusion; added: boolean}>;
 	removeExclusion(id: number): Promise<Exclusion | undefined>;

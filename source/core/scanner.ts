@@ -1,9 +1,9 @@
-import {describeError} from './errors.ts';
+import {DockerUnavailableError, describeError} from './errors.ts';
 import {forEachLimit} from './limit.ts';
 import {planScan, type ContainerToCheck, type PlannedContainer} from './plan.ts';
 import type {Clock, ContainerSource, RegistryClient, ScanMemory} from './ports.ts';
-import {formatReference} from './reference.ts';
-import {formatPlatform, summarize, type ContainerFacts, type ContainerResult, type ImageStore, type Platform, type PlatformImage, type RemoteTag, type ScanReport, type Verdict} from './types.ts';
+import {formatReference, type ImageReference} from './reference.ts';
+import {formatPlatform, rowKey, summarize, type ContainerFacts, type ContainerResult, type Enrichment, type HostReport, type ImageStore, type Platform, type PlatformImage, type RemoteTag, type ScanReport, type Verdict} from './types.ts';
 import {verdictFromPlatformImage, verdictFromTag} from './verdict.ts';
 
 /** What a scan reports while it runs. */
@@ -13,9 +13,42 @@ export type ScanEvent =
 	| {readonly type: 'progress'; readonly checked: number; readonly checks: number}
 	| {readonly type: 'finished'; readonly report: ScanReport};
 
+/** One engine to scan. */
+export interface HostSource {
+	/** The name rows carry (`local`, a `--host` or saved name, a context name). */
+	readonly name: string;
+	/** As the user would write it, for messages and the JSON `hosts` list. */
+	readonly address: string;
+	readonly engine: ContainerSource;
+}
+
+/** A row as a step after the verdicts sees it. */
+export interface ScanStepInput {
+	readonly result: ContainerResult;
+	readonly facts: ContainerFacts;
+	readonly reference: ImageReference | null;
+}
+
+/**
+ * A step after the verdicts (newer versions, links, vulnerabilities): it adds fields to rows and never
+ * changes a verdict. Failures for one row are data in that row.
+ */
+export interface ScanStep {
+	readonly name: string;
+	/** What to add, keyed by `rowKey`; rows left out are unchanged. */
+	run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>>;
+	/** What a row gets when the step as a whole failed unexpectedly. */
+	failed(message: string): Enrichment;
+}
+
 export interface ScannerOptions {
-	readonly containers: ContainerSource;
+	/** Every engine, listed concurrently; one that fails becomes an error for that host only. */
+	readonly hosts: readonly HostSource[];
+	/** The host that pins without a host name belong to. @default the first host */
+	readonly defaultHost?: string;
 	readonly registry: RegistryClient;
+	/** Steps run in order after the verdicts. */
+	readonly steps?: readonly ScanStep[];
 	/** Read at the start of every scan, so pins and exclusions made since are honoured. */
 	readonly memory: () => Promise<ScanMemory>;
 	readonly clock?: Clock;
@@ -61,30 +94,51 @@ export class Scanner {
 	async scan(signal?: AbortSignal, only?: ReadonlySet<string>): Promise<ScanOutcome> {
 		const clock = this.#options.clock ?? systemClock;
 		const started = clock.now();
-		const [imageStore, listed, memory] = await Promise.all([
-			this.#options.containers.imageStore(signal),
-			this.#options.containers.listContainers(signal),
-			this.#options.memory(),
-		]);
+		const {hosts} = this.#options;
+		const listings = await Promise.all(hosts.map(async host => listHost(host, signal)));
+		if (signal?.aborted) {
+			throw signal.reason;
+		}
+
+		// Read after the listing, right before the plan and the `started` event: a pin made in the live
+		// view before that event is in this memory, and one made after it wins over this scan's result.
+		const memory = await this.#options.memory();
+
+		const failed = listings.filter(listing => listing.error !== null);
+		if (failed.length === listings.length && failed[0] !== undefined) {
+			// Nothing could be listed: the scan could not run at all, as with one unreachable engine.
+			throw failed.length === 1 ? failed[0].cause : new DockerUnavailableError(failed.map(listing => listing.host.address).join(', '), `No Docker engine could be listed: ${failed.map(listing => `${listing.host.name}: ${listing.error ?? ''}`).join(' ')}`);
+		}
+
+		const imageStores = new Map<string, ImageStore>();
+		const listed: ContainerFacts[] = [];
+		for (const listing of listings) {
+			imageStores.set(listing.host.name, listing.imageStore);
+			listed.push(...listing.facts);
+		}
+
 		const facts = only === undefined ? listed : listed.filter(fact => only.has(fact.id));
-		const plan = planScan(facts, memory.pins, memory.exclusions, imageStore);
+		const plan = planScan(facts, {pins: memory.pins, exclusions: memory.exclusions, imageStores, defaultHost: this.#options.defaultHost ?? hosts[0]?.name ?? 'local'});
 		this.#emit({type: 'started', containers: facts, checks: plan.checks.size, partial: only !== undefined});
 
 		const results = new Map<PlannedContainer, ContainerResult>();
 		// Image platforms, asked of the engine only for containers whose tag's digest differs.
 		const platforms = new Map<string, Promise<Platform | null>>();
-		const platformOf = async (imageId: string): Promise<Platform | null> => {
-			let pending = platforms.get(imageId);
+		const engines = new Map(hosts.map(host => [host.name, host.engine]));
+		const platformOf = async (host: string, imageId: string): Promise<Platform | null> => {
+			const key = `${host}|${imageId}`;
+			let pending = platforms.get(key);
 			if (pending === undefined) {
-				pending = this.#options.containers.imagePlatform(imageId, signal);
-				platforms.set(imageId, pending);
+				const engine = engines.get(host);
+				pending = engine === undefined ? Promise.resolve(null) : engine.imagePlatform(imageId, signal);
+				platforms.set(key, pending);
 			}
 
 			return pending;
 		};
 
-		const record = (planned: PlannedContainer, verdict: Verdict, platform: Platform | null = planned.facts.platform): void => {
-			const result = toResult(planned, verdict, platform);
+		const record = (planned: PlannedContainer, verdict: Verdict, platform: Platform | null = planned.facts.platform, targetImage: PlatformImage | null = null): void => {
+			const result = toResult(planned, verdict, platform, targetImage);
 			results.set(planned, result);
 			this.#emit({type: 'result', result});
 		};
@@ -143,8 +197,8 @@ export class Scanner {
 			}
 
 			await Promise.all(containers.map(async container => {
-				const {verdict, platform} = await this.#decide(container, remote, imageStore, resolve, platformOf, signal);
-				record(container, verdict, platform);
+				const {verdict, platform, image} = await this.#decide(container, remote, imageStores.get(container.facts.host) ?? 'classic', resolve, platformOf, signal);
+				record(container, verdict, platform, image);
 			}));
 			this.#emit({type: 'progress', checked: ++checked, checks: plan.checks.size});
 		};
@@ -155,10 +209,27 @@ export class Scanner {
 			await forEachLimit(groups, this.#options.concurrency ?? 8, check);
 		}));
 
-		const ordered = plan.containers.map(planned => results.get(planned)!);
+		let ordered = plan.containers.map(planned => results.get(planned)!);
+		for (const step of this.#options.steps ?? []) {
+			if (signal?.aborted) {
+				throw signal.reason;
+			}
+
+			// eslint-disable-next-line no-await-in-loop -- a step may use what the one before it added
+			ordered = await this.#runStep(step, plan.containers, ordered, signal);
+		}
+
 		const finished = clock.now();
+		const hostReports: HostReport[] = listings.map(listing => ({
+			name: listing.host.name,
+			address: listing.host.address,
+			state: listing.error === null ? 'ok' : 'error',
+			error: listing.error,
+			total: ordered.filter(result => result.host === listing.host.name).length,
+		}));
 		const report: ScanReport = {
 			scannedAt: started.toISOString(),
+			hosts: hostReports,
 			durationMs: Math.max(0, finished.getTime() - started.getTime()),
 			containers: ordered,
 			summary: summarize(ordered),
@@ -173,33 +244,77 @@ export class Scanner {
 		remote: RemoteTag,
 		imageStore: ImageStore,
 		resolve: (container: ContainerToCheck, remote: RemoteTag, platform: Platform) => Promise<PlatformImage>,
-		platformOf: (imageId: string) => Promise<Platform | null>,
+		platformOf: (host: string, imageId: string) => Promise<Platform | null>,
 		signal: AbortSignal | undefined,
-	): Promise<{verdict: Verdict; platform: Platform | null}> {
+	): Promise<{verdict: Verdict; platform: Platform | null; image: PlatformImage | null}> {
 		const quick = verdictFromTag(container, remote);
 		if (quick !== null) {
-			return {verdict: quick, platform: container.facts.platform};
+			return {verdict: quick, platform: container.facts.platform, image: null};
 		}
 
 		let platform: Platform | null = container.facts.platform;
 		try {
-			platform ??= await platformOf(container.facts.imageId);
+			platform ??= await platformOf(container.facts.host, container.facts.imageId);
 			if (platform === null) {
-				return {verdict: {status: 'unknown', reason: 'The image this container was created from is no longer in the engine, so there is nothing to compare with.'}, platform};
+				return {verdict: {status: 'unknown', reason: 'The image this container was created from is no longer in the engine, so there is nothing to compare with.'}, platform, image: null};
 			}
 
 			const image = await resolve(container, remote, platform);
-			return {verdict: verdictFromPlatformImage(container, remote, image, imageStore), platform};
+			const verdict = verdictFromPlatformImage(container, remote, image, imageStore);
+			return {verdict, platform, image: verdict.status === 'update-available' ? image : null};
 		} catch (error) {
 			rethrowAbort(error, signal);
-			return {verdict: {status: 'error', error: describeError(error), localDigest: container.localDigests[0] ?? null}, platform};
+			return {verdict: {status: 'error', error: describeError(error), localDigest: container.localDigests[0] ?? null}, platform, image: null};
 		}
+	}
+
+	/** One step over the finished rows; what it adds is merged in and re-announced row by row. */
+	async #runStep(step: ScanStep, planned: readonly PlannedContainer[], rows: ContainerResult[], signal: AbortSignal | undefined): Promise<ContainerResult[]> {
+		const inputs = rows.map((result, index) => ({result, facts: planned[index]!.facts, reference: planned[index]!.reference}));
+		let added: ReadonlyMap<string, Enrichment>;
+		try {
+			added = await step.run(inputs, signal);
+		} catch (error) {
+			rethrowAbort(error, signal);
+			// A step never costs the verdicts: its failure is noted in every row it would have touched.
+			added = new Map(inputs.map(({result}) => [rowKey(result), step.failed(describeError(error))]));
+		}
+
+		return rows.map(result => {
+			const extra = added.get(rowKey(result));
+			if (extra === undefined) {
+				return result;
+			}
+
+			const enriched = {...result, ...extra};
+			this.#emit({type: 'result', result: enriched});
+			return enriched;
+		});
 	}
 
 	#emit(event: ScanEvent): void {
 		for (const listener of this.#listeners) {
 			listener(event);
 		}
+	}
+}
+
+interface HostListing {
+	readonly host: HostSource;
+	readonly imageStore: ImageStore;
+	readonly facts: readonly ContainerFacts[];
+	/** Why the host could not be listed, as a sentence; null when it was. */
+	readonly error: string | null;
+	readonly cause: unknown;
+}
+
+/** List one engine; a failure is data for that host, never an exception that stops the others. */
+async function listHost(host: HostSource, signal: AbortSignal | undefined): Promise<HostListing> {
+	try {
+		const [imageStore, facts] = await Promise.all([host.engine.imageStore(signal), host.engine.listContainers(signal)]);
+		return {host, imageStore, facts, error: null, cause: undefined};
+	} catch (error) {
+		return {host, imageStore: 'classic', facts: [], error: describeError(error), cause: error};
 	}
 }
 
@@ -210,9 +325,12 @@ function rethrowAbort(error: unknown, signal: AbortSignal | undefined): void {
 	}
 }
 
-function toResult(planned: PlannedContainer, verdict: Verdict, platform: Platform | null): ContainerResult {
+function toResult(planned: PlannedContainer, verdict: Verdict, platform: Platform | null, targetImage: PlatformImage | null): ContainerResult {
 	const {facts} = planned;
 	return {
+		host: facts.host,
+		kind: facts.kind,
+		service: facts.service,
 		id: facts.id,
 		name: facts.name,
 		image: facts.image,
@@ -221,5 +339,6 @@ function toResult(planned: PlannedContainer, verdict: Verdict, platform: Platfor
 		platform,
 		reference: planned.reference === null ? null : formatReference(planned.reference),
 		verdict,
+		...(targetImage === null ? {} : {targetImage}),
 	};
 }

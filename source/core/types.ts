@@ -1,8 +1,6 @@
 /** The verdict of one scan for one container. */
 export type ScanStatus = 'up-to-date' | 'update-available' | 'pinned' | 'excluded' | 'unknown' | 'error';
 
-export const scanStatuses: readonly ScanStatus[] = ['update-available', 'error', 'up-to-date', 'unknown', 'pinned', 'excluded'];
-
 /** An image platform as the engine and OCI indexes describe it. */
 export interface Platform {
 	readonly os: string;
@@ -21,8 +19,28 @@ export interface InsecurePolicy {
 /** How the engine stores images, which decides what an image id is. */
 export type ImageStore = 'classic' | 'containerd';
 
-/** What the engine says about one container and the image it runs. */
+/** A row is a container, or a Swarm service (whose task containers are listed under it, not as rows). */
+export type WorkloadKind = 'container' | 'service';
+
+/** What a Swarm manager says about a service, beyond its image. */
+export interface ServiceInfo {
+	/** `replicated`, `global`, `replicated-job`, `global-job`. */
+	readonly mode: string;
+	/** Desired replicas for replicated services; null for global ones. */
+	readonly replicas: number | null;
+	/** Ids of this service's task containers on the engine that was asked (they are not rows of their own). */
+	readonly tasks: readonly string[];
+}
+
+/** What the engine says about one container (or Swarm service) and the image it runs. */
 export interface ContainerFacts {
+	/** The name of the engine it runs on: a `--host`/saved name, a context name, or `local`. */
+	readonly host: string;
+	readonly kind: WorkloadKind;
+	/** Container or service labels (`updock.enable`, `updock.tags.*`, ...). */
+	readonly labels: Readonly<Record<string, string>>;
+	/** For a service: its mode, replicas and task containers; null for a container. */
+	readonly service: ServiceInfo | null;
 	readonly id: string;
 	/** Without the leading slash. */
 	readonly name: string;
@@ -49,8 +67,81 @@ export type Verdict =
 	| {readonly status: 'unknown'; readonly reason: string}
 	| {readonly status: 'error'; readonly error: string; readonly localDigest: string | null};
 
+/** How big a jump a newer version is. */
+export type VersionKind = 'patch' | 'minor' | 'major';
+
+/** A newer version of the container's tag that it could move to without changing anything else. */
+export interface NewerVersion {
+	readonly tag: string;
+	readonly type: VersionKind;
+}
+
+/** Where to read what changed, from the images' OCI labels; each null when not known. */
+export interface ImageLinks {
+	readonly source: string | null;
+	readonly revision: string | null;
+	readonly targetRevision: string | null;
+	/** A compare URL between the running and the target revision. */
+	readonly changes: string | null;
+	/** The release page of the target version. */
+	readonly release: string | null;
+}
+
+/** Known vulnerabilities of one package set, by severity. */
+export interface VulnerabilityCounts {
+	readonly critical: number;
+	readonly high: number;
+	readonly medium: number;
+	readonly low: number;
+	readonly unknown: number;
+	readonly ids: readonly string[];
+}
+
+export interface Vulnerabilities {
+	/** Where the package list came from: the image's SBOM attestation, or the container's own files. */
+	readonly source: 'sbom' | 'container';
+	readonly current: VulnerabilityCounts;
+	/** The image the update would bring; null when its packages are unknown. */
+	readonly target: VulnerabilityCounts | null;
+	/** Ids the update removes; null when the target is unknown. */
+	readonly fixed: readonly string[] | null;
+}
+
+export type RiskLevel = 'none' | 'low' | 'medium' | 'high' | 'critical';
+
+export interface Risk {
+	/** 0-100, severity-weighted (see the README). */
+	readonly score: number;
+	readonly level: RiskLevel;
+}
+
+/** One vulnerability as the detail pane shows it. */
+export interface VulnerabilityNote {
+	readonly id: string;
+	readonly severity: 'critical' | 'high' | 'medium' | 'low' | 'unknown';
+	readonly summary: string | null;
+}
+
+/**
+ * What the steps after the verdict add to a row. Absent means the step did not run (an older file, a
+ * scan without the step); null means it ran and has nothing, with the `...Error` field saying why.
+ */
+export interface Enrichment {
+	readonly newer?: readonly NewerVersion[] | null;
+	readonly newerError?: string | null;
+	readonly links?: ImageLinks | null;
+	readonly vulnerabilities?: Vulnerabilities | null;
+	readonly vulnerabilitiesError?: string | null;
+	readonly risk?: Risk | null;
+	/** The most severe vulnerabilities first, at most a handful, for the detail pane. */
+	readonly topVulnerabilities?: readonly VulnerabilityNote[];
+}
+
 /** One row of a scan: the container and its verdict. */
-export interface ContainerResult {
+export interface ContainerResult extends Enrichment {
+	readonly host: string;
+	readonly kind: WorkloadKind;
+	readonly service: ServiceInfo | null;
 	readonly id: string;
 	readonly name: string;
 	readonly image: string;
@@ -60,6 +151,13 @@ export interface ContainerResult {
 	/** Canonical `registry/repository:tag`, null when the reference could not be read or is an id. */
 	readonly reference: string | null;
 	readonly verdict: Verdict;
+	/** For an update: the image the tag now gives this platform (its manifest and config digests). */
+	readonly targetImage?: PlatformImage | null;
+}
+
+/** A row's identity across hosts. */
+export function rowKey(row: {readonly host: string; readonly id: string}): string {
+	return `${row.host}/${row.id}`;
 }
 
 export interface ScanSummary {
@@ -70,6 +168,8 @@ export interface ScanSummary {
 	readonly excluded: number;
 	readonly unknown: number;
 	readonly error: number;
+	/** Rows with at least one newer version to move to. */
+	readonly newerVersions: number;
 }
 
 /** A registry's pull budget as its `ratelimit-*` headers last told it (Docker Hub: `100;w=21600`). */
@@ -81,8 +181,22 @@ export interface RateLimit {
 	readonly windowSeconds: number | null;
 }
 
+/** How listing one engine went in a scan. */
+export interface HostReport {
+	readonly name: string;
+	/** As the user would write it: `unix:///var/run/docker.sock`, `tcp://...`, `ssh://...`. */
+	readonly address: string;
+	readonly state: 'ok' | 'error';
+	/** Why the engine could not be listed; null when it was. */
+	readonly error: string | null;
+	/** Rows from this engine. */
+	readonly total: number;
+}
+
 export interface ScanReport {
 	readonly scannedAt: string;
+	/** Every engine asked, in the order given. */
+	readonly hosts: readonly HostReport[];
 	readonly durationMs: number;
 	readonly containers: readonly ContainerResult[];
 	readonly summary: ScanSummary;
@@ -107,6 +221,8 @@ export interface PlatformImage {
 
 /** A container the user pinned, by name so it survives being recreated. */
 export interface Pin {
+	/** The engine it is on; absent for pins made before updock knew several hosts (they mean the default engine). */
+	readonly host?: string | undefined;
 	readonly name: string;
 	readonly containerId: string;
 	readonly pinnedAt: string;
@@ -129,6 +245,7 @@ export function summarize(results: readonly ContainerResult[]): ScanSummary {
 		excluded: count('excluded'),
 		unknown: count('unknown'),
 		error: count('error'),
+		newerVersions: results.filter(result => (result.newer?.length ?? 0) > 0).length,
 	};
 }
 

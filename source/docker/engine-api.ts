@@ -1,110 +1,428 @@
-import type {Readable} from 'node:stream';
-import {Client} from 'undici';
+import {readFile} from 'node:fs/promises';
+import {Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions} from 'node:http';
+import {Agent as HttpsAgent, request as httpsRequest} from 'node:https';
+import {homedir} from 'node:os';
+import type {z} from 'zod';
 import {DockerUnavailableError, innermostErrorCode} from '../core/errors.ts';
-import type {EngineAddress} from './address.ts';
+import type {EngineTls} from './address.ts';
+import {connectionFailure, engineWhere, malformedFailure, oversizeFailure, statusFailure, type EngineTarget} from './failures.ts';
+import {readCapped, readPrefix} from './read-capped.ts';
+import {versionSchema} from './schemas.ts';
 
-/** An answer of the engine other than 2xx: `statusCode` and its message. */
-export class EngineHttpError extends Error {
-	override readonly name = 'EngineHttpError';
-	readonly statusCode: number;
+/** How much updock reads of each kind of engine answer before it stops and says so. */
+export const engineLimits = {
+	/** `/containers/json?all=1`: about 1.3 KiB for each of 50,000 containers (labels included). */
+	containers: 64 * 1024 * 1024,
+	/** `/images/json`: an engine with 50,000 containers has fewer images than that. */
+	images: 32 * 1024 * 1024,
+	/** `/services` of a Swarm manager. */
+	services: 32 * 1024 * 1024,
+	/** One inspect, `/info`, `/version`. */
+	document: 1024 * 1024,
+	/** One line of the event stream. */
+	eventLine: 1024 * 1024,
+	/** The body of an error answer: only its message is shown. */
+	errorBody: 64 * 1024,
+} as const;
 
-	constructor(statusCode: number, message: string) {
-		super(message);
-		this.statusCode = statusCode;
+/**
+ * The newest Engine API version updock asks for; an older engine is spoken to in its own version
+ * (as the docker CLI negotiates). What updock reads exists since 1.25.
+ */
+export const maxApiVersion = '1.47';
+const minApiMinor = 25;
+const tlsFileLimit = 1024 * 1024;
+const neverAborted = new AbortController().signal;
+/** Connections per engine: the listing and 8 inspects at once, plus the event stream. */
+const maxSockets = 12;
+
+export interface JsonOptions {
+	/** Bytes read at most; past it the call fails with a sentence naming the limit. */
+	readonly limit: number;
+	readonly signal?: AbortSignal | undefined;
+}
+
+/** An answer with its status, before its body is read. */
+export interface EngineResponse {
+	readonly status: number;
+	readonly body: IncomingMessage;
+	/** The path as sent (versioned), for messages. */
+	readonly path: string;
+}
+
+/**
+ * The Docker Engine API over the engine's own transport: a unix socket, TCP, TCP with TLS, or ssh
+ * (`docker system dial-stdio` on the remote, as the docker CLI does). Every body is read with a cap,
+ * redirects are never followed, every failure becomes a DockerUnavailableError naming the engine.
+ */
+export class EngineApi {
+	readonly target: EngineTarget;
+	readonly timeoutMs: number;
+	#agent: Promise<HttpAgent> | undefined;
+	#version: Promise<string> | undefined;
+	#closed = false;
+
+	constructor(target: EngineTarget, timeoutMs: number) {
+		this.target = target;
+		this.timeoutMs = timeoutMs;
+	}
+
+	/**
+	 * GET `path` (unversioned: `/containers/json?all=1`) in the negotiated API version and parse it.
+	 * @returns undefined on 404 when `notFound` is true.
+	 * @throws DockerUnavailableError
+	 */
+	async getJson<T>(path: string, schema: z.ZodType<T>, options: JsonOptions & {notFound: true}): Promise<T | undefined>;
+	async getJson<T>(path: string, schema: z.ZodType<T>, options: JsonOptions & {notFound?: false}): Promise<T>;
+	async getJson<T>(path: string, schema: z.ZodType<T>, options: JsonOptions & {notFound?: boolean}): Promise<T | undefined> {
+		return this.#timed(options.signal, async signal => {
+			const response = await this.#versioned(path, signal);
+			if (response.status === 404 && options.notFound === true) {
+				response.body.resume();
+				return undefined;
+			}
+
+			await this.#expectOk(response, signal);
+			const body = await this.#read(response, options.limit, signal);
+			return parseBody(this.target, response.path, body, schema, options.limit);
+		});
+	}
+
+	/**
+	 * GET a body that is read by the caller (the event stream, a tar archive). The timeout covers
+	 * the answer's headers only; `signal` ends the body.
+	 * @throws DockerUnavailableError
+	 */
+	async open(path: string, signal: AbortSignal | undefined, options: {notFound?: boolean} = {}): Promise<EngineResponse | undefined> {
+		const response = await this.#timed(signal, async timed => {
+			const answer = await this.#versioned(path, timed, signal ?? neverAborted);
+			if (answer.status === 404 && options.notFound === true) {
+				answer.body.resume();
+				return undefined;
+			}
+
+			await this.#expectOk(answer, timed);
+			return answer;
+		});
+		return response;
+	}
+
+	/** Read an answer's body with a cap, mapping its failures. */
+	async read(response: EngineResponse, limit: number, signal?: AbortSignal): Promise<Buffer> {
+		return this.#timed(signal, async timed => this.#read(response, limit, timed));
+	}
+
+	async close(): Promise<void> {
+		this.#closed = true;
+		const agent = this.#agent;
+		this.#agent = undefined;
+		const resolved = await agent?.catch(() => undefined);
+		resolved?.destroy();
+	}
+
+	/** Run `work` under the caller's signal and this engine's timeout; map what fails. */
+	async #timed<T>(callerSignal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+		const timeout = AbortSignal.timeout(this.timeoutMs);
+		const signal = callerSignal === undefined ? timeout : AbortSignal.any([callerSignal, timeout]);
+		try {
+			return await work(signal);
+		} catch (error) {
+			if (callerSignal?.aborted === true) {
+				throw callerSignal.reason;
+			}
+
+			if (error instanceof DockerUnavailableError) {
+				throw error;
+			}
+
+			throw connectionFailure(this.target, error, timeout.aborted ? this.timeoutMs : null);
+		}
+	}
+
+	async #versioned(path: string, signal: AbortSignal, bodySignal: AbortSignal = signal): Promise<EngineResponse> {
+		this.#version ??= this.#negotiate(signal);
+		const pending = this.#version;
+		pending.catch(() => {
+			if (this.#version === pending) {
+				this.#version = undefined;
+			}
+		});
+		const version = await pending;
+		return this.#send(`/v${version}${path}`, signal, bodySignal);
+	}
+
+	/** The API version to use: the engine's (from /_ping, else /version), at most `maxApiVersion`. */
+	async #negotiate(signal: AbortSignal): Promise<string> {
+		const ping = await this.#send('/_ping', signal);
+		const header = ping.body.headers['api-version'];
+		await this.#expectOk(ping, signal);
+		ping.body.resume();
+		let version = typeof header === 'string' ? header.trim() : undefined;
+		if (version === undefined) {
+			const answer = await this.#send('/version', signal);
+			await this.#expectOk(answer, signal);
+			const body = await this.#read(answer, engineLimits.document, signal);
+			version = parseBody(this.target, '/version', body, versionSchema, engineLimits.document).ApiVersion;
+		}
+
+		const match = /^1\.(\d{1,3})$/.exec(version);
+		if (match === null) {
+			throw malformedFailure(this.target, '/_ping', `an API version updock does not understand (${JSON.stringify(version.slice(0, 40))})`);
+		}
+
+		const minor = Number(match[1]);
+		if (minor < minApiMinor) {
+			const where = engineWhere(this.target);
+			throw new DockerUnavailableError(where, `The Docker engine at ${where} speaks API ${version}; updock needs 1.${minApiMinor} or newer (Docker 1.13, 2017). Upgrade the engine.`);
+		}
+
+		return minor >= Number(maxApiVersion.split('.')[1]) ? maxApiVersion : version;
+	}
+
+	/** Anything but 200: read a little of the body for its message and fail. */
+	async #expectOk(response: EngineResponse, signal: AbortSignal): Promise<void> {
+		if (response.status === 200) {
+			return;
+		}
+
+		let message = '';
+		try {
+			const body = await readPrefix(response.body, engineLimits.errorBody, signal);
+			message = errorMessage(body.toString('utf8'));
+		} catch (error) {
+			message = `and then ${innermostErrorCode(error) ?? 'failed'}`;
+		}
+
+		throw statusFailure(this.target, response.path, response.status, message);
+	}
+
+	async #read(response: EngineResponse, limit: number, signal: AbortSignal): Promise<Buffer> {
+		const body = await readCapped(response.body, limit, signal);
+		if (body === 'over') {
+			throw oversizeFailure(this.target, response.path, limit);
+		}
+
+		return body;
+	}
+
+	async #send(path: string, signal: AbortSignal, bodySignal: AbortSignal = signal): Promise<EngineResponse> {
+		if (this.#closed) {
+			throw new DockerUnavailableError(engineWhere(this.target), `The connection to the Docker engine at ${engineWhere(this.target)} was closed.`);
+		}
+
+		this.#agent ??= this.#makeAgent();
+		const pending = this.#agent;
+		pending.catch(() => {
+			if (this.#agent === pending) {
+				this.#agent = undefined;
+			}
+		});
+		const agent = await pending;
+		signal.throwIfAborted();
+		const {address} = this.target;
+		const base: RequestOptions = {agent, method: 'GET', path, headers: {'user-agent': 'updock'}};
+		const options: RequestOptions = address.kind === 'unix'
+			? {...base, socketPath: address.socketPath, headers: {...base.headers, host: 'docker'}}
+			: address.kind === 'tcp'
+				? {...base, host: address.host, port: address.port}
+				// The ssh agent's connections lead to the remote engine whatever host is named here.
+				: {...base, host: 'docker', port: 80};
+		const send = address.kind === 'tcp' && address.tls !== null ? httpsRequest : httpRequest;
+		return new Promise<EngineResponse>((resolve, reject) => {
+			const request = send(options, body => {
+				signal.removeEventListener('abort', onHeadersAbort);
+				// From here the body is the reader's: `bodySignal` ends it.
+				const onBodyAbort = (): void => {
+					body.destroy(bodySignal.reason instanceof Error ? bodySignal.reason : new Error('aborted'));
+				};
+
+				if (bodySignal.aborted) {
+					onBodyAbort();
+				} else {
+					bodySignal.addEventListener('abort', onBodyAbort, {once: true});
+					body.once('close', () => bodySignal.removeEventListener('abort', onBodyAbort));
+				}
+
+				resolve({status: body.statusCode ?? 0, body, path});
+			});
+			const onHeadersAbort = (): void => {
+				request.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+			};
+
+			signal.addEventListener('abort', onHeadersAbort, {once: true});
+			request.on('error', error => {
+				signal.removeEventListener('abort', onHeadersAbort);
+				reject(error);
+			});
+			request.end();
+		});
+	}
+
+	async #makeAgent(): Promise<HttpAgent> {
+		const {address} = this.target;
+		if (address.kind === 'ssh') {
+			// ssh2 is loaded only for ssh:// engines: it costs start-up time the others should not pay.
+			const {SshAgent} = await import('./ssh.ts');
+			return new SshAgent(address, {timeoutMs: this.timeoutMs, home: homedir(), env: process.env, maxSockets});
+		}
+
+		if (address.kind === 'tcp' && address.tls !== null) {
+			const material = await this.#tlsMaterial(address.tls);
+			return new HttpsAgent({keepAlive: true, maxSockets, rejectUnauthorized: address.tls.verify, ...material});
+		}
+
+		return new HttpAgent({keepAlive: true, maxSockets});
+	}
+
+	async #tlsMaterial(tls: EngineTls): Promise<{ca?: Buffer; cert?: Buffer; key?: Buffer}> {
+		const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map(async path => this.#tlsFile(path)));
+		if ((cert === undefined) !== (key === undefined)) {
+			const where = engineWhere(this.target);
+			throw new DockerUnavailableError(where, `TLS to the Docker engine at ${where}: ${cert === undefined ? tls.cert : tls.key} is missing while ${cert === undefined ? tls.key : tls.cert} is there; a client certificate needs both cert.pem and key.pem. Check DOCKER_CERT_PATH.`);
+		}
+
+		return {...(ca === undefined ? {} : {ca}), ...(cert === undefined ? {} : {cert}), ...(key === undefined ? {} : {key})};
+	}
+
+	/** A PEM file; undefined when it does not exist (no CA means the system roots, as the docker CLI does). */
+	async #tlsFile(path: string | null): Promise<Buffer | undefined> {
+		if (path === null) {
+			return undefined;
+		}
+
+		try {
+			const content = await readFile(path);
+			if (content.length > tlsFileLimit) {
+				throw new Error(`it is larger than ${tlsFileLimit / 1024 / 1024} MiB`);
+			}
+
+			return content;
+		} catch (error) {
+			if (innermostErrorCode(error) === 'ENOENT') {
+				return undefined;
+			}
+
+			const where = engineWhere(this.target);
+			throw new DockerUnavailableError(where, `TLS to the Docker engine at ${where}: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}. Check DOCKER_CERT_PATH.`, {cause: error});
+		}
 	}
 }
 
 /**
- * The few Docker Engine API calls updock makes (list, inspect, info, events), as JSON over the unix
- * socket or TCP with undici, which the registry client loads anyway. dockerode did this too, but its
- * import alone (docker-modem, ssh2, tar-fs, grpc) took 170 ms of a 200 ms start-up budget.
+ * JSON of the expected shape, or a sentence saying what it was instead. Before parsing, the values are
+ * counted: a body of the allowed size made of tiny values (`[{},{},…]`) would otherwise become
+ * gigabytes of objects. One value per 32 bytes allowed is more than real answers use (about 20 bytes
+ * each) and keeps what a hostile body can make near 100 MB.
  */
-export class EngineApi {
-	readonly address: EngineAddress;
-	readonly #client: Client;
-	readonly #timeoutMs: number;
-
-	constructor(address: EngineAddress, timeoutMs: number) {
-		this.address = address;
-		this.#timeoutMs = timeoutMs;
-		this.#client = address.kind === 'unix'
-			? new Client('http://docker', {socketPath: address.socketPath, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 8} as Client.Options)
-			: new Client(`http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, {headersTimeout: timeoutMs, bodyTimeout: timeoutMs});
+export function parseBody<T>(target: EngineTarget, path: string, body: Buffer, schema: z.ZodType<T>, limit: number): T {
+	const maxValues = Math.max(4096, Math.floor(limit / 32));
+	const shape = jsonShape(body, maxValues, maxDepth);
+	if (shape === 'values') {
+		return fail(`JSON of more than ${maxValues.toLocaleString('en-US')} values, more than updock reads for it`);
 	}
 
-	/** GET a JSON document. @throws DockerUnavailableError, EngineHttpError */
-	async get<T>(path: string): Promise<T> {
-		let response;
-		try {
-			response = await this.#client.request({method: 'GET', path, signal: AbortSignal.timeout(this.#timeoutMs)});
-		} catch (error) {
-			throw engineError(this.address, error);
-		}
-
-		const text = await response.body.text();
-		if (response.statusCode < 200 || response.statusCode >= 300) {
-			let message = text.trim();
-			try {
-				message = (JSON.parse(text) as {message?: string}).message ?? message;
-			} catch {
-				// Not JSON: the text is the message.
-			}
-
-			throw new EngineHttpError(response.statusCode, message);
-		}
-
-		return JSON.parse(text) as T;
+	if (shape === 'depth') {
+		return fail(`JSON nested more than ${maxDepth} deep`);
 	}
 
-	/** A streaming GET (the event stream): no body timeout, ended by `signal`. */
-	async stream(path: string, signal: AbortSignal): Promise<Readable> {
-		let response;
-		try {
-			response = await this.#client.request({method: 'GET', path, signal, bodyTimeout: 0});
-		} catch (error) {
-			throw engineError(this.address, error);
-		}
-
-		if (response.statusCode !== 200) {
-			const text = await response.body.text();
-			throw new EngineHttpError(response.statusCode, text.trim());
-		}
-
-		return response.body;
+	let raw: unknown;
+	try {
+		raw = JSON.parse(body.toString('utf8'));
+	} catch {
+		const start = body.subarray(0, 40).toString('utf8').replace(/\s+/g, ' ').trim();
+		return fail(`something that is not JSON (it starts ${JSON.stringify(start)})`);
 	}
 
-	async close(): Promise<void> {
-		await this.#client.close();
+	const result = schema.safeParse(raw);
+	if (!result.success) {
+		const issue = result.error.issues[0];
+		const at = issue === undefined || issue.path.length === 0 ? 'the top' : issue.path.map(String).join('.');
+		return fail(`JSON of another shape than the Engine API's (at ${at}: ${issue?.message ?? 'invalid'})`);
+	}
+
+	return result.data;
+
+	function fail(problem: string): never {
+		throw malformedFailure(target, path, problem);
 	}
 }
 
-/** A failure to talk to the engine, in words that name its address and what to do. */
-export function engineError(address: EngineAddress, error: unknown): DockerUnavailableError {
-	const where = address.display;
-	const code = innermostErrorCode(error);
-	const message = error instanceof Error ? error.message : String(error);
-	switch (code) {
-		case 'ENOENT': {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: the socket does not exist. Is dockerd running? Set DOCKER_HOST to its address.`, {cause: error});
+const maxDepth = 64;
+const quote = 0x22;
+const backslash = 0x5C;
+
+/**
+ * Count the values of a JSON text (objects, arrays and the items after each comma) outside strings,
+ * and its nesting, stopping at the first bound passed. Not a validator: JSON.parse is that.
+ */
+export function jsonShape(body: Buffer, maxValues: number, maxNesting: number): 'ok' | 'values' | 'depth' {
+	let values = 0;
+	let depth = 0;
+	let inString = false;
+	for (let index = 0; index < body.length; index++) {
+		const byte = body[index]!;
+		if (inString) {
+			if (byte === backslash) {
+				index++;
+			} else if (byte === quote) {
+				inString = false;
+			}
+
+			continue;
 		}
 
-		case 'ECONNREFUSED': {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: connection refused. Is dockerd running? Set DOCKER_HOST to its address.`, {cause: error});
-		}
+		switch (byte) {
+			case quote: {
+				inString = true;
+				break;
+			}
 
-		case 'EACCES': {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: permission denied. Run as a member of the docker group, or as root.`, {cause: error});
-		}
+			case 0x5B: // [
+			case 0x7B: { // {
+				if (++depth > maxNesting) {
+					return 'depth';
+				}
 
-		case 'UND_ERR_HEADERS_TIMEOUT':
-		case 'UND_ERR_BODY_TIMEOUT':
-		case 'UND_ERR_CONNECT_TIMEOUT':
-		case 'ABORT_ERR': {
-			return new DockerUnavailableError(where, `The Docker engine at ${where} did not answer in time. Is it overloaded? Raise --timeout if it is just slow.`, {cause: error});
-		}
+				if (++values > maxValues) {
+					return 'values';
+				}
 
-		default: {
-			return new DockerUnavailableError(where, `Cannot reach the Docker engine at ${where}: ${message}.`, {cause: error});
+				break;
+			}
+
+			case 0x5D: // ]
+			case 0x7D: { // }
+				depth--;
+				break;
+			}
+
+			case 0x2C: { // ,
+				if (++values > maxValues) {
+					return 'values';
+				}
+
+				break;
+			}
+
+			default: {
+				break;
+			}
 		}
 	}
+
+	return 'ok';
+}
+
+/** The engine's `{"message": "..."}`, or the text itself. */
+function errorMessage(text: string): string {
+	try {
+		const parsed: unknown = JSON.parse(text);
+		if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string') {
+			return parsed.message.trim();
+		}
+	} catch {
+		// Not JSON: the text is the message.
+	}
+
+	return text.trim();
 }

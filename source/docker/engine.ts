@@ -1,116 +1,149 @@
-import {DockerUnavailableError} from '../core/errors.ts';
+import {posix} from 'node:path';
+import type {z} from 'zod';
 import {forEachLimit} from '../core/limit.ts';
 import {isImageIdReference} from '../core/reference.ts';
 import type {ContainerSource} from '../core/ports.ts';
 import type {ContainerFacts, ImageStore, InsecurePolicy, Platform} from '../core/types.ts';
 import type {EngineAddress} from './address.ts';
-import {EngineApi, EngineHttpError} from './engine-api.ts';
-
-interface RawInfo {
-	readonly DriverStatus?: Array<[string, string]> | null;
-	readonly RegistryConfig?: {
-		readonly IndexConfigs?: Record<string, {readonly Name?: string; readonly Secure?: boolean}> | null;
-		readonly InsecureRegistryCIDRs?: unknown[] | null;
-	} | null;
-}
+import {readArchiveFile} from './archive.ts';
+import {EngineApi, engineLimits, type EngineResponse} from './engine-api.ts';
+import type {EngineTarget} from './failures.ts';
+import {containerInspectSchema, containerListSchema, imageInspectSchema, imageListSchema, infoSchema, serviceListSchema, type ContainerSummary} from './schemas.ts';
+import {enginePlatform, serviceFacts, serviceIdLabel} from './services.ts';
 
 interface EngineInfo {
 	readonly imageStore: ImageStore;
 	readonly insecure: InsecurePolicy;
+	/** A Swarm manager lists services. */
+	readonly swarmManager: boolean;
+	readonly platform: Platform | null;
+	readonly fetchedAt: number;
 }
 
 /** Inspect calls in flight at once: the engine serialises much of this work anyway. */
 const inspectConcurrency = 8;
+/**
+ * How long one /info answer is used. The image store and registry settings change only with a daemon
+ * restart, but a live view should notice an engine becoming a Swarm manager.
+ */
+const infoTtlMs = 60_000;
+/** Symlinks followed by `readContainerFile` (/etc/os-release -> ../usr/lib/os-release). */
+const maxSymlinks = 2;
 
-interface ContainerSummary {
-	readonly Id: string;
-	readonly Names: string[];
-	/** The reference as created, or the image id once that reference points elsewhere. */
-	readonly Image: string;
-	readonly ImageID: string;
-	readonly State: string;
-}
-
-interface ImageSummary {
-	readonly Id: string;
-	readonly RepoDigests?: string[] | null;
-}
-
-interface ContainerInspect {
-	readonly Id: string;
-	readonly Name: string;
-	readonly Image: string;
-	readonly Config: {readonly Image: string};
-	readonly State: {readonly Status: string};
-}
-
-interface ImageInspect {
-	readonly RepoDigests?: string[] | null;
-	readonly Os: string;
-	readonly Architecture: string;
-	readonly Variant?: string;
+export interface DockerEngineOptions {
+	/** The host name rows carry: `local`, a context name, a `--host` or saved name. */
+	readonly name: string;
+	readonly address: EngineAddress;
+	/** Timeout of one engine call. */
+	readonly timeoutMs: number;
 }
 
 /**
- * The Docker engine: every container with the facts of the image it runs, from container inspect
- * (`Config.Image`, `Image`) and image inspect (RepoDigests, platform).
+ * One Docker engine: every container with the facts of the image it runs, from the container and image
+ * lists, with an inspect only where the list shows an image id; on a Swarm manager, its services too.
  */
 export class DockerEngine implements ContainerSource {
+	readonly name: string;
 	readonly address: EngineAddress;
-	readonly #api: EngineApi;
+	readonly api: EngineApi;
 	#info: Promise<EngineInfo> | undefined;
 	readonly #platforms = new Map<string, Promise<Platform | null>>();
 
-	constructor(address: EngineAddress, timeoutMs: number) {
-		this.address = address;
-		this.#api = new EngineApi(address, timeoutMs);
+	constructor(options: DockerEngineOptions) {
+		this.name = options.name;
+		this.address = options.address;
+		this.api = new EngineApi(this.target, options.timeoutMs);
+	}
+
+	/** The engine as messages name it. */
+	get target(): EngineTarget {
+		return {name: this.name, address: this.address};
 	}
 
 	async close(): Promise<void> {
-		await this.#api.close();
+		await this.api.close();
 	}
 
-	async imageStore(): Promise<ImageStore> {
-		return (await this.#engineInfo()).imageStore;
+	async imageStore(signal?: AbortSignal): Promise<ImageStore> {
+		return (await this.#engineInfo(signal)).imageStore;
 	}
 
 	/** The registries the engine treats as insecure (its `insecure-registries` and their CIDRs). */
-	async insecureRegistries(): Promise<InsecurePolicy> {
-		return (await this.#engineInfo()).insecure;
+	async insecureRegistries(signal?: AbortSignal): Promise<InsecurePolicy> {
+		return (await this.#engineInfo(signal)).insecure;
 	}
 
-	async #engineInfo(): Promise<EngineInfo> {
-		// One /info per process: the image store and registry settings only change with a daemon restart.
-		this.#info ??= this.#call(async () => this.#api.get<RawInfo>('/info')).then(info => ({
+	async #engineInfo(signal?: AbortSignal): Promise<EngineInfo> {
+		const cached = this.#info;
+		if (cached !== undefined) {
+			const info = await cached.catch(() => undefined);
+			if (info !== undefined && Date.now() - info.fetchedAt < infoTtlMs) {
+				return info;
+			}
+
+			if (this.#info !== cached) {
+				return this.#engineInfo(signal);
+			}
+		}
+
+		const pending = this.#fetchInfo(signal);
+		this.#info = pending;
+		pending.catch(() => {
+			if (this.#info === pending) {
+				this.#info = undefined;
+			}
+		});
+		return pending;
+	}
+
+	async #fetchInfo(signal?: AbortSignal): Promise<EngineInfo> {
+		const info = await this.api.getJson('/info', infoSchema, {limit: engineLimits.document, signal});
+		return {
 			imageStore: info.DriverStatus?.find(([key]) => key === 'driver-type')?.[1] === 'io.containerd.snapshotter.v1' ? 'containerd' : 'classic',
 			insecure: {
-				registries: Object.values(info.RegistryConfig?.IndexConfigs ?? {}).filter(index => index.Secure === false && typeof index.Name === 'string').map(index => index.Name!),
-				cidrs: (info.RegistryConfig?.InsecureRegistryCIDRs ?? []).filter((cidr): cidr is string => typeof cidr === 'string'),
+				registries: Object.values(info.RegistryConfig?.IndexConfigs ?? {}).flatMap(index => index.Secure === false && index.Name !== undefined ? [index.Name] : []),
+				cidrs: info.RegistryConfig?.InsecureRegistryCIDRs ?? [],
 			},
-		}));
-		this.#info.catch(() => {
-			this.#info = undefined;
-		});
-		return this.#info;
+			swarmManager: info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true,
+			platform: enginePlatform(info.OSType, info.Architecture),
+			fetchedAt: Date.now(),
+		};
 	}
 
 	/**
 	 * Two calls for the whole list (containers, images); a container inspect only where the list shows
-	 * an image id, which it does once the tag the container was created from has moved.
+	 * an image id, which it does once the tag the container was created from has moved. On a Swarm
+	 * manager, its services are rows too, and their task containers are not.
 	 */
-	async listContainers(): Promise<ContainerFacts[]> {
-		const [summaries, images] = await Promise.all([
-			this.#call(async () => this.#api.get<ContainerSummary[]>('/containers/json?all=1')),
-			this.#call(async () => this.#api.get<ImageSummary[]>('/images/json')),
+	async listContainers(signal?: AbortSignal): Promise<ContainerFacts[]> {
+		const [summaries, images, info] = await Promise.all([
+			this.#list('/containers/json?all=1', containerListSchema, engineLimits.containers, signal),
+			this.#list('/images/json', imageListSchema, engineLimits.images, signal),
+			this.#engineInfo(signal),
 		]);
+		const services = info.swarmManager ? await this.#list('/services?status=true', serviceListSchema, engineLimits.services, signal) : [];
+		const serviceIds = new Set(services.map(service => service.ID));
+		const taskContainers = new Map<string, string[]>();
+		const containers: ContainerSummary[] = [];
+		for (const summary of summaries) {
+			const serviceId = summary.Labels[serviceIdLabel];
+			if (serviceId !== undefined && serviceIds.has(serviceId)) {
+				if (summary.State === 'running') {
+					taskContainers.set(serviceId, [...taskContainers.get(serviceId) ?? [], summary.Id]);
+				}
+			} else {
+				containers.push(summary);
+			}
+		}
+
 		const imagesById = new Map(images.map(image => [image.Id, image]));
-		const facts: Array<ContainerFacts | undefined> = Array.from({length: summaries.length});
-		await forEachLimit(summaries.keys(), inspectConcurrency, async index => {
-			const summary = summaries[index]!;
+		const facts: Array<ContainerFacts | undefined> = Array.from({length: containers.length});
+		await forEachLimit(containers.keys(), inspectConcurrency, async index => {
+			const summary = containers[index]!;
 			let reference = summary.Image;
 			let name = primaryName(summary.Names) ?? summary.Id.slice(0, 12);
 			if (isImageIdReference(reference, summary.ImageID)) {
-				const container = await this.#ifExists(async () => this.#api.get<ContainerInspect>(`/containers/${encodeURIComponent(summary.Id)}/json`));
+				const container = await this.api.getJson(`/containers/${encodeURIComponent(summary.Id)}/json`, containerInspectSchema, {limit: engineLimits.document, signal, notFound: true});
 				if (container === undefined) {
 					return; // Removed between list and inspect.
 				}
@@ -121,6 +154,10 @@ export class DockerEngine implements ContainerSource {
 
 			const image = imagesById.get(summary.ImageID);
 			facts[index] = {
+				host: this.name,
+				kind: 'container',
+				labels: summary.Labels,
+				service: null,
 				id: summary.Id,
 				name,
 				image: reference,
@@ -131,13 +168,18 @@ export class DockerEngine implements ContainerSource {
 				platform: null,
 			};
 		});
-		return facts.filter(fact => fact !== undefined);
+		const rows = facts.filter(fact => fact !== undefined);
+		for (const service of services) {
+			rows.push(serviceFacts(service, {host: this.name, platform: info.platform, tasks: taskContainers.get(service.ID) ?? []}));
+		}
+
+		return rows;
 	}
 
-	async imagePlatform(imageId: string): Promise<Platform | null> {
+	async imagePlatform(imageId: string, signal?: AbortSignal): Promise<Platform | null> {
 		let pending = this.#platforms.get(imageId);
 		if (pending === undefined) {
-			pending = this.#ifExists(async () => this.#api.get<ImageInspect>(`/images/${encodeURIComponent(imageId)}/json`))
+			pending = this.api.getJson(`/images/${encodeURIComponent(imageId)}/json`, imageInspectSchema, {limit: engineLimits.document, signal, notFound: true})
 				.then(image => image === undefined ? null : {os: image.Os, architecture: image.Architecture, variant: image.Variant || undefined});
 			this.#platforms.set(imageId, pending);
 			pending.catch(() => this.#platforms.delete(imageId));
@@ -147,38 +189,50 @@ export class DockerEngine implements ContainerSource {
 	}
 
 	/** A container's name, given its name or (a prefix of) its id; undefined when there is none. */
-	async findContainerName(nameOrId: string): Promise<{name: string; id: string} | undefined> {
-		const container = await this.#ifExists(async () => this.#api.get<ContainerInspect>(`/containers/${encodeURIComponent(nameOrId)}/json`));
+	async findContainerName(nameOrId: string, signal?: AbortSignal): Promise<{name: string; id: string} | undefined> {
+		const container = await this.api.getJson(`/containers/${encodeURIComponent(nameOrId)}/json`, containerInspectSchema, {limit: engineLimits.document, signal, notFound: true});
 		return container === undefined ? undefined : {name: container.Name.replace(/^\//, ''), id: container.Id};
 	}
 
-	async #ifExists<T>(call: () => Promise<T>): Promise<T | undefined> {
-		try {
-			return await this.#call(call);
-		} catch (error) {
-			if (error instanceof EngineHttpError && error.statusCode === 404) {
-				return undefined;
+	/**
+	 * A file of a container (running or not), read through the engine's archive endpoint, following a
+	 * symlink at `path` up to twice. Null when the path does not exist.
+	 * @throws DockerUnavailableError, also when the file is larger than `maxBytes`.
+	 */
+	async readContainerFile(containerId: string, path: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer | null> {
+		let current = path;
+		for (let hop = 0; hop <= maxSymlinks; hop++) {
+			const response = await this.api.open(`/containers/${encodeURIComponent(containerId)}/archive?path=${encodeURIComponent(current)}`, signal, {notFound: true});
+			if (response === undefined) {
+				return null;
 			}
 
-			throw error;
+			const entry = await this.#archiveEntry(response, current, maxBytes, signal);
+			if (entry.kind === 'file') {
+				return entry.content;
+			}
+
+			if (entry.kind !== 'symlink') {
+				return null;
+			}
+
+			current = posix.resolve(posix.dirname(current), entry.target);
 		}
+
+		return null;
 	}
 
-	async #call<T>(call: () => Promise<T>): Promise<T> {
-		try {
-			return await call();
-		} catch (error) {
-			if (error instanceof EngineHttpError && error.statusCode !== 404) {
-				throw new DockerUnavailableError(this.address.display, `The Docker engine at ${this.address.display} answered HTTP ${error.statusCode}: ${error.message || 'no message'}.`, {cause: error});
-			}
+	async #archiveEntry(response: EngineResponse, path: string, maxBytes: number, signal?: AbortSignal): ReturnType<typeof readArchiveFile> {
+		return readArchiveFile(response.body, {target: this.target, path, containerPath: response.path, maxBytes, timeoutMs: this.api.timeoutMs, signal});
+	}
 
-			throw error;
-		}
+	async #list<T>(path: string, schema: z.ZodType<T[]>, limit: number, signal?: AbortSignal): Promise<T[]> {
+		return this.api.getJson(path, schema, {limit, signal});
 	}
 }
 
 /** A container's own name: `/web`, not a link alias like `/other/web`. */
-function primaryName(names: readonly string[] | null | undefined): string | undefined {
-	const name = names?.find(candidate => candidate.lastIndexOf('/') === 0) ?? names?.[0];
+function primaryName(names: readonly string[]): string | undefined {
+	const name = names.find(candidate => candidate.lastIndexOf('/') === 0) ?? names[0];
 	return name?.replace(/^\//, '');
 }

@@ -1,8 +1,13 @@
+import type {Readable} from 'node:stream';
+import {StringDecoder} from 'node:string_decoder';
+import {describeError} from '../core/errors.ts';
 import type {EngineAddress} from './address.ts';
-import {EngineApi} from './engine-api.ts';
+import {DockerEngine} from './engine.ts';
+import {engineLimits} from './engine-api.ts';
+import {engineWhere} from './failures.ts';
 
 export interface EngineEvent {
-	readonly type: 'container' | 'image';
+	readonly type: 'container' | 'image' | 'service';
 	readonly action: string;
 	readonly id: string;
 }
@@ -11,77 +16,120 @@ export type WatchStatus =
 	| {readonly status: 'connected'}
 	| {readonly status: 'unreachable'; readonly message: string; readonly retryAt: Date};
 
-const interesting = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'rename', 'update', 'pull', 'tag', 'untag', 'delete', 'import', 'load'];
-const firstRetryMs = 1000;
-const maxRetryMs = 30_000;
-
-/**
- * Follow the engine's event stream. When it fails or ends (the engine went away), report it and
- * reconnect with exponential backoff until `signal` aborts.
- */
-export async function watchEngine(address: EngineAddress, options: {
+export interface WatchOptions {
 	readonly signal: AbortSignal;
 	readonly onEvent: (event: EngineEvent) => void;
 	readonly onStatus: (status: WatchStatus) => void;
-}): Promise<void> {
-	const api = new EngineApi(address, 10_000);
-	const path = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container', 'image'], event: interesting}))}`;
+	/** An event line past the 1 MiB cap was skipped (the stream goes on). */
+	readonly onDropped?: (message: string) => void;
+}
+
+const interesting = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'rename', 'update', 'remove', 'pull', 'tag', 'untag', 'delete', 'import', 'load'];
+const firstRetryMs = 1000;
+const maxRetryMs = 30_000;
+/** Connecting to the event stream; once connected it has no timeout (it is quiet while nothing happens). */
+const connectTimeoutMs = 10_000;
+
+/**
+ * Follow an engine's event stream (containers, images, and services on a Swarm manager). When it fails
+ * or ends (the engine went away), report it and reconnect with exponential backoff until `signal` aborts.
+ * Given an address rather than an engine, it connects on its own and closes that connection at the end.
+ */
+export async function watchEngine(engine: DockerEngine | {readonly name: string; readonly address: EngineAddress}, options: WatchOptions): Promise<void> {
+	const watched = engine instanceof DockerEngine ? engine : new DockerEngine({name: engine.name, address: engine.address, timeoutMs: connectTimeoutMs});
+	const own = watched === engine ? undefined : watched;
+
+	const path = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container', 'image', 'service'], event: interesting}))}`;
+	const where = engineWhere(watched.target);
 	let delay = firstRetryMs;
-	while (!options.signal.aborted) {
-		let problem: string;
-		try {
-			// The event stream is quiet for as long as nothing happens: it has no body timeout.
-			const stream = await api.stream(path, options.signal);
-			options.onStatus({status: 'connected'});
-			delay = firstRetryMs;
-			problem = await follow(stream, options);
-		} catch (error) {
-			problem = (error as Error).message ?? String(error);
-		}
+	try {
+		while (!options.signal.aborted) {
+			let problem: string;
+			try {
+				const response = await watched.api.open(path, options.signal);
+				if (response === undefined) {
+					throw new Error('no event stream');
+				}
 
-		if (options.signal.aborted) {
-			await api.close().catch(() => undefined);
-			return;
-		}
+				options.onStatus({status: 'connected'});
+				delay = firstRetryMs;
+				problem = await follow(response.body, where, options);
+			} catch (error) {
+				problem = describeError(error).replace(/\.$/, '');
+			}
 
-		options.onStatus({status: 'unreachable', message: `Lost the Docker engine at ${address.display}: ${problem}.`, retryAt: new Date(Date.now() + delay)});
-		await sleep(delay, options.signal);
-		delay = Math.min(delay * 2, maxRetryMs);
+			if (options.signal.aborted) {
+				return;
+			}
+
+			options.onStatus({status: 'unreachable', message: `Lost the Docker engine at ${where}: ${problem}.`, retryAt: new Date(Date.now() + delay)});
+			await sleep(delay, options.signal);
+			delay = Math.min(delay * 2, maxRetryMs);
+		}
+	} finally {
+		await own?.close().catch(() => undefined);
 	}
-
-	await api.close().catch(() => undefined);
 }
 
 /** Read newline-delimited JSON events until the stream ends; returns why it ended. */
-async function follow(stream: NodeJS.ReadableStream, options: {signal: AbortSignal; onEvent: (event: EngineEvent) => void}): Promise<string> {
+async function follow(stream: Readable, where: string, options: WatchOptions): Promise<string> {
 	return new Promise(resolve => {
-		let buffer = '';
+		// Multi-byte characters split across chunks stay whole.
+		const decoder = new StringDecoder('utf8');
+		let line = '';
+		let lineBytes = 0;
+		let dropping = false;
+		const finish = (why: string): void => {
+			options.signal.removeEventListener('abort', stop);
+			resolve(why);
+		};
+
 		const stop = (): void => {
-			(stream as NodeJS.ReadableStream & {destroy?: () => void}).destroy?.();
-			resolve('stopped');
+			stream.destroy();
+			finish('stopped');
 		};
 
 		options.signal.addEventListener('abort', stop, {once: true});
 		stream.on('data', (chunk: Buffer | string) => {
-			buffer += chunk.toString();
-			let newline = buffer.indexOf('\n');
-			while (newline !== -1) {
-				const line = buffer.slice(0, newline).trim();
-				buffer = buffer.slice(newline + 1);
-				newline = buffer.indexOf('\n');
-				const event = parseEvent(line);
-				if (event !== undefined) {
-					options.onEvent(event);
+			const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+			let start = 0;
+			for (;;) {
+				const newline = text.indexOf('\n', start);
+				const piece = newline === -1 ? text.slice(start) : text.slice(start, newline);
+				if (!dropping) {
+					lineBytes += Buffer.byteLength(piece);
+					if (lineBytes > engineLimits.eventLine) {
+						// The line is not kept growing: what came is dropped, the rest skipped up to its end.
+						dropping = true;
+						line = '';
+						options.onDropped?.(`An event from the Docker engine at ${where} was longer than ${engineLimits.eventLine / 1024 / 1024} MiB and was skipped.`);
+					} else {
+						line += piece;
+					}
 				}
+
+				if (newline === -1) {
+					break;
+				}
+
+				if (!dropping) {
+					const event = parseEvent(line.trim());
+					if (event !== undefined) {
+						options.onEvent(event);
+					}
+				}
+
+				line = '';
+				lineBytes = 0;
+				dropping = false;
+				start = newline + 1;
 			}
 		});
 		stream.on('error', (error: Error) => {
-			options.signal.removeEventListener('abort', stop);
-			resolve(error.message);
+			finish(error.message);
 		});
 		stream.on('end', () => {
-			options.signal.removeEventListener('abort', stop);
-			resolve('the event stream ended');
+			finish('the event stream ended');
 		});
 	});
 }
@@ -91,16 +139,25 @@ export function parseEvent(line: string): EngineEvent | undefined {
 		return undefined;
 	}
 
+	let raw: unknown;
 	try {
-		const raw = JSON.parse(line) as {Type?: unknown; Action?: unknown; Actor?: {ID?: unknown}; id?: unknown};
-		const type = raw.Type;
-		const action = typeof raw.Action === 'string' ? raw.Action.split(':')[0]! : undefined;
-		const id = typeof raw.Actor?.ID === 'string' ? raw.Actor.ID : typeof raw.id === 'string' ? raw.id : '';
-		if ((type === 'container' || type === 'image') && action !== undefined) {
-			return {type, action, id};
-		}
+		raw = JSON.parse(line);
 	} catch {
 		// A line that is not an event (a proxy's keep-alive, say) is not worth stopping for.
+		return undefined;
+	}
+
+	if (typeof raw !== 'object' || raw === null) {
+		return undefined;
+	}
+
+	const type = 'Type' in raw ? raw.Type : undefined;
+	const action = 'Action' in raw && typeof raw.Action === 'string' ? raw.Action.split(':')[0]! : undefined;
+	const actor = 'Actor' in raw && typeof raw.Actor === 'object' && raw.Actor !== null && 'ID' in raw.Actor ? raw.Actor.ID : undefined;
+	const legacyId = 'id' in raw ? raw.id : undefined;
+	const id = typeof actor === 'string' ? actor : typeof legacyId === 'string' ? legacyId : '';
+	if ((type === 'container' || type === 'image' || type === 'service') && action !== undefined) {
+		return {type, action, id};
 	}
 
 	return undefined;

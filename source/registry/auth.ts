@@ -1,8 +1,11 @@
+import {z} from 'zod';
 import {RegistryError} from '../core/errors.ts';
 import {dockerHub} from '../core/reference.ts';
 import {ChallengeParseError, parseChallenges, type Challenge} from './challenge.ts';
 import {CredentialError, type Credential, type CredentialStore} from './credentials.ts';
-import {headerValues, type HttpResponse, type RegistryHttp} from './http.ts';
+import {unavailableError, unavailableStatuses} from './error-mapping.ts';
+import type {RegistryHttp} from './http.ts';
+import {headerValues, limits, type HttpResponse} from './send.ts';
 
 /** The Authorization header to send (undefined: anonymous) and how it was obtained. */
 export interface Authorization {
@@ -29,6 +32,8 @@ interface CachedToken {
 const failureMemoryMs = 30_000;
 /** Scopes asked for in one token request at most, keeping its URL a sane length. */
 const scopesPerToken = 50;
+/** The longest a token is used, whatever its `expires_in` says. */
+const maxTokenLifetimeSeconds = 86_400;
 /** Renew tokens this long before they expire. */
 const renewEarlyMs = 5000;
 
@@ -74,8 +79,14 @@ export class RegistryAuth {
 	 * token), fetch a fresh token once and return the header to retry with; undefined means stop.
 	 */
 	async retryAuthorization(registry: string, repository: string, previous: Authorization, response: HttpResponse, signal?: AbortSignal): Promise<Authorization | undefined> {
+		// A challenge from a redirect target is a stranger's: it is not answered at all.
+		if (!await this.isRegistryOrigin(registry, response.url)) {
+			return undefined;
+		}
+
 		const bearer = safeChallenges(response, registry).find(challenge => challenge.scheme === 'bearer');
-		if (bearer === undefined || previous.scope === undefined) {
+		const scheme = await this.#scheme(registry, signal);
+		if (bearer === undefined || previous.scope === undefined || scheme.kind !== 'bearer') {
 			return undefined;
 		}
 
@@ -85,7 +96,9 @@ export class RegistryAuth {
 			return undefined;
 		}
 
-		const {token} = await this.#token(registry, repository, bearer, true, signal);
+		// Only the scope is taken from the new challenge: tokens (and credentials) go to the realm the
+		// registry's own /v2/ named, never to one a later response names.
+		const {token} = await this.#token(registry, repository, {scheme: 'bearer', params: {...scheme.challenge.params, scope}}, true, signal);
 		return {value: `Bearer ${token}`, scope, reused: false};
 	}
 
@@ -127,8 +140,17 @@ export class RegistryAuth {
 		}
 	}
 
+	/** Whether `url` is on the registry's own origin (not a redirect target on another host or port). */
+	async isRegistryOrigin(registry: string, url: string): Promise<boolean> {
+		return new URL(url).origin === new URL(await this.#http.base(registry)).origin;
+	}
+
 	/** The error for a request still refused after authenticating as well as we can. */
 	async refusal(registry: string, repository: string, url: string): Promise<RegistryError> {
+		if (!await this.isRegistryOrigin(registry, url)) {
+			return new RegistryError({message: `Registry ${registry} redirected to ${new URL(url).origin}, which asked for authentication; updock sends credentials only to ${registry} and the token service its /v2/ names.`, status: 401, code: 'AUTH_FOREIGN', url, temporary: false});
+		}
+
 		const credential = await this.#credential(registry).catch(() => undefined);
 		const what = registry === dockerHub
 			? `Docker Hub refused access to ${repository}: the repository does not exist or is private`
@@ -155,9 +177,13 @@ export class RegistryAuth {
 
 	async #ping(registry: string, signal?: AbortSignal): Promise<Scheme> {
 		const url = new URL('/v2/', await this.#http.base(registry));
-		const response = await this.#http.send({method: 'GET', url, signal, registry});
+		const response = await this.#http.send({method: 'GET', url, signal, registry, limit: limits.ping});
 		if (response.status === 200) {
 			return {kind: 'anonymous'};
+		}
+
+		if (unavailableStatuses.has(response.status)) {
+			throw unavailableError(registry, response);
 		}
 
 		if (response.status !== 401) {
@@ -168,6 +194,10 @@ export class RegistryAuth {
 				url: url.href,
 				temporary: response.status >= 500,
 			});
+		}
+
+		if (new URL(response.url).origin !== url.origin) {
+			throw new RegistryError({message: `Registry ${registry} redirected ${url.href} to ${new URL(response.url).origin}, which asked for authentication; updock sends credentials only to ${registry} itself.`, status: 401, code: 'AUTH_FOREIGN', url: response.url, temporary: false});
 		}
 
 		const challenges = safeChallenges(response, registry);
@@ -243,7 +273,7 @@ export class RegistryAuth {
 				form.set('service', service);
 			}
 
-			response = await this.#http.send({method: 'POST', url, body: form.toString(), headers: {'content-type': 'application/x-www-form-urlencoded'}, signal, registry});
+			response = await this.#http.send({method: 'POST', url, body: form.toString(), headers: {'content-type': 'application/x-www-form-urlencoded'}, signal, registry, limit: limits.token});
 		} else {
 			if (service !== undefined) {
 				url.searchParams.set('service', service);
@@ -253,7 +283,7 @@ export class RegistryAuth {
 				url.searchParams.append('scope', scope);
 			}
 			const headers: Record<string, string> = credential === undefined ? {} : {authorization: basicHeader(credential)};
-			response = await this.#http.send({method: 'GET', url, headers, signal, registry});
+			response = await this.#http.send({method: 'GET', url, headers, signal, registry, limit: limits.token});
 		}
 
 		const realmUrl = `${url.origin}${url.pathname}`;
@@ -284,6 +314,14 @@ export class RegistryAuth {
 	}
 }
 
+/** A token response's fields; one of the wrong type counts as absent, as before any schema. */
+const tokenResponse = z.object({
+	token: z.string().optional().catch(undefined),
+	access_token: z.string().optional().catch(undefined),
+	expires_in: z.number().finite().optional().catch(undefined),
+	issued_at: z.string().optional().catch(undefined),
+}).loose();
+
 /** Parse a token response: `token` else `access_token`; `expires_in` at least 60 s; `issued_at` or now. */
 export function parseTokenResponse(body: Buffer, registry: string, realmUrl: string, now: number): CachedToken {
 	let parsed: unknown;
@@ -293,14 +331,15 @@ export function parseTokenResponse(body: Buffer, registry: string, realmUrl: str
 		throw new RegistryError({message: `The token service of ${registry} (${realmUrl}) sent something that is not JSON.`, status: 200, code: 'TOKEN_FAILED', url: realmUrl, temporary: false});
 	}
 
-	const record = typeof parsed === 'object' && parsed !== null ? parsed as Record<string, unknown> : {};
-	const token = typeof record['token'] === 'string' && record['token'] !== '' ? record['token'] : record['access_token'];
-	if (typeof token !== 'string' || token === '') {
+	const record = tokenResponse.safeParse(parsed).data ?? {};
+	const token = record.token === undefined || record.token === '' ? record.access_token : record.token;
+	if (token === undefined || token === '') {
 		throw new RegistryError({message: `The token service of ${registry} (${realmUrl}) sent no token.`, status: 200, code: 'TOKEN_FAILED', url: realmUrl, temporary: false});
 	}
 
-	const expiresIn = typeof record['expires_in'] === 'number' && record['expires_in'] >= 60 ? record['expires_in'] : 60;
-	const issuedAt = typeof record['issued_at'] === 'string' ? Date.parse(record['issued_at']) : Number.NaN;
+	// At least 60 s (the spec's default), at most a day: a token claiming years is renewed anyway.
+	const expiresIn = record.expires_in !== undefined && record.expires_in >= 60 ? Math.min(record.expires_in, maxTokenLifetimeSeconds) : 60;
+	const issuedAt = record.issued_at === undefined ? Number.NaN : Date.parse(record.issued_at);
 	// A server clock ahead of ours must not make a token look valid longer than it is.
 	const issued = Number.isNaN(issuedAt) ? now : Math.min(issuedAt, now);
 	return {token, renewAt: issued + (expiresIn * 1000) - renewEarlyMs};

@@ -1,6 +1,7 @@
 import {execFile} from 'node:child_process';
-import {readFile} from 'node:fs/promises';
+import {readFile, stat} from 'node:fs/promises';
 import {join} from 'node:path';
+import {z} from 'zod';
 import {dockerHub} from '../core/reference.ts';
 
 /** What the Docker config holds for one registry. Never printed, logged or stored by updock. */
@@ -39,6 +40,10 @@ export type HelperRunner = (helper: string, serverUrl: string) => Promise<{ok: t
 
 const dockerHubKey = 'https://index.docker.io/v1/';
 const helperTimeoutMs = 10_000;
+const helperAnswer = z.object({Username: z.unknown(), Secret: z.unknown()}).loose();
+
+/** A helper's answer is reused this long at most: tokens from ECR, gcloud and the like rotate. */
+export const helperAnswerTtlMs = 5 * 60_000;
 
 /** The Docker config file path: `$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`. */
 export function dockerConfigPath(dockerConfigDir: string | undefined, home: string): string {
@@ -84,31 +89,26 @@ export class DockerConfigCredentials implements CredentialStore {
 	readonly #path: string;
 	readonly #envJson: string | undefined;
 	readonly #runHelper: HelperRunner;
-	#configs: Promise<DockerConfig[]> | undefined;
-	readonly #cache = new Map<string, Promise<Credential | undefined>>();
+	readonly #now: () => number;
+	/** The configs as last read, and the file's stamp (mtime, size, inode) when they were. */
+	#configs: {stamp: string; promise: Promise<DockerConfig[]>} | undefined;
+	/** Helper answers (in flight, or settled at `at`), per helper and registry. Failures are dropped. */
+	readonly #helperAnswers = new Map<string, {promise: Promise<Credential | undefined>; at: number | undefined}>();
 
-	constructor(path: string, options: {envJson?: string | undefined; runHelper?: HelperRunner} = {}) {
+	constructor(path: string, options: {envJson?: string | undefined; runHelper?: HelperRunner; now?: () => number} = {}) {
 		this.#path = path;
 		this.#envJson = options.envJson === undefined || options.envJson.trim() === '' ? undefined : options.envJson;
 		this.#runHelper = options.runHelper ?? runHelper;
+		this.#now = options.now ?? Date.now;
 		this.source = this.#envJson === undefined ? path : `DOCKER_AUTH_CONFIG or ${path}`;
 	}
 
 	async get(registry: string): Promise<Credential | undefined> {
-		const key = registry === dockerHub ? dockerHub : registry.toLowerCase();
-		let pending = this.#cache.get(key);
-		if (pending === undefined) {
-			// One helper run per registry per process, however many repositories ask.
-			pending = this.#lookup(key);
-			this.#cache.set(key, pending);
-		}
-
-		return pending;
+		return this.#lookup(registry === dockerHub ? dockerHub : registry.toLowerCase());
 	}
 
 	async #lookup(registry: string): Promise<Credential | undefined> {
-		this.#configs ??= this.#load();
-		for (const config of await this.#configs) {
+		for (const config of await this.#current()) {
 			const helper = config.credHelpers.get(registry) ?? config.credsStore;
 			if (helper !== undefined) {
 				const fromHelper = await this.#fromHelper(helper, registry, config.source);
@@ -132,6 +132,27 @@ export class DockerConfigCredentials implements CredentialStore {
 			throw new CredentialError(`The credential helper name "${helper}" in ${source} is not valid; it must be the suffix of a docker-credential-* program.`);
 		}
 
+		const key = `${helper}|${registry}`;
+		const cached = this.#helperAnswers.get(key);
+		if (cached !== undefined && (cached.at === undefined || this.#now() - cached.at < helperAnswerTtlMs)) {
+			// One helper run per registry at a time, however many repositories ask.
+			return cached.promise;
+		}
+
+		const entry: {promise: Promise<Credential | undefined>; at: number | undefined} = {promise: this.#askHelper(helper, registry, source), at: undefined};
+		this.#helperAnswers.set(key, entry);
+		entry.promise.then(() => {
+			entry.at = this.#now();
+		}, () => {
+			// A helper that timed out or failed is asked again next time: keychains unlock, networks return.
+			if (this.#helperAnswers.get(key) === entry) {
+				this.#helperAnswers.delete(key);
+			}
+		});
+		return entry.promise;
+	}
+
+	async #askHelper(helper: string, registry: string, source: string): Promise<Credential | undefined> {
 		const result = await this.#runHelper(helper, helperServerUrl(registry));
 		if (!result.ok) {
 			if (result.missing) {
@@ -146,12 +167,19 @@ export class DockerConfigCredentials implements CredentialStore {
 			throw new CredentialError(`docker-credential-${helper} failed to give credentials for ${registry}: ${result.output.split('\n')[0]}`);
 		}
 
-		let parsed: {Username?: unknown; Secret?: unknown};
+		let json: unknown;
 		try {
-			parsed = JSON.parse(result.stdout) as typeof parsed;
+			json = JSON.parse(result.stdout);
 		} catch {
 			throw new CredentialError(`docker-credential-${helper} answered something that is not JSON for ${registry}.`);
 		}
+
+		const answer = helperAnswer.safeParse(json);
+		if (!answer.success) {
+			throw new CredentialError(`docker-credential-${helper} answered JSON that is not {"Username", "Secret"} for ${registry}.`);
+		}
+
+		const parsed = answer.data;
 
 		if (typeof parsed.Secret !== 'string' || parsed.Secret === '') {
 			return undefined;
@@ -162,6 +190,28 @@ export class DockerConfigCredentials implements CredentialStore {
 		}
 
 		return {kind: 'basic', username: typeof parsed.Username === 'string' ? parsed.Username : '', password: parsed.Secret};
+	}
+
+	/**
+	 * The configs, read again when the file's mtime, size or inode changed (a `docker login` while the
+	 * live view runs). A change also forgets the helpers' answers, as a login may have changed them.
+	 */
+	async #current(): Promise<DockerConfig[]> {
+		let stamp: string;
+		try {
+			const info = await stat(this.#path);
+			stamp = `${info.mtimeMs}|${info.size}|${info.ino}`;
+		} catch {
+			// Missing, or unreadable: #load says which, the same way every time.
+			stamp = 'none';
+		}
+
+		if (this.#configs === undefined || this.#configs.stamp !== stamp) {
+			this.#configs = {stamp, promise: this.#load()};
+			this.#helperAnswers.clear();
+		}
+
+		return this.#configs.promise;
 	}
 
 	async #load(): Promise<DockerConfig[]> {

@@ -54,6 +54,16 @@ export class RegistryTrust {
 		return pending;
 	}
 
+	/**
+	 * The scheme updock would speak to each registry, decided exactly as for a scan (certs.d, loopback,
+	 * the engines' insecure registries). An insecure registry is `https`: it is tried first.
+	 */
+	async schemes(registries: Iterable<string>): Promise<Map<string, 'http' | 'https'>> {
+		const unique = [...new Set(registries)];
+		const decided = await Promise.all(unique.map(async registry => [registry, (await this.endpoint(registry)).origin.startsWith('http:') ? 'http' : 'https'] as const));
+		return new Map(decided);
+	}
+
 	/** TLS settings for connections to `host` (`host[:port]` as in the URL), or undefined for the defaults. */
 	tlsFor(host: string): TlsSettings | undefined {
 		if (!this.#tls.has(host)) {

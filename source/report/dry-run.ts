@@ -1,5 +1,5 @@
 import type {ScanPlan} from '../core/plan.ts';
-import {isLoopbackRegistry} from '../core/reference.ts';
+import {safeTerminalText} from '../core/terminal-text.ts';
 import type {ScanStatus} from '../core/types.ts';
 import {renderTable, styler} from './text.ts';
 
@@ -14,7 +14,7 @@ export interface DryRunJson {
 }
 
 /** What a scan would ask which registry, and what it would settle without asking. */
-export function dryRunJson(plan: ScanPlan): DryRunJson {
+export function dryRunJson(plan: ScanPlan, schemes: ReadonlyMap<string, 'http' | 'https'>): DryRunJson {
 	const registries = new Map<string, Map<string, string[]>>();
 	const skipped: Array<DryRunJson['skipped'][number]> = [];
 	for (const planned of plan.containers) {
@@ -32,7 +32,7 @@ export function dryRunJson(plan: ScanPlan): DryRunJson {
 	return {
 		registries: [...registries].map(([registry, checks]) => ({
 			registry,
-			scheme: isLoopbackRegistry(registry) ? 'http' : 'https',
+			scheme: schemes.get(registry) ?? 'https',
 			checks: [...checks].map(([reference, containers]) => ({reference, containers})),
 		})),
 		skipped,
@@ -40,16 +40,16 @@ export function dryRunJson(plan: ScanPlan): DryRunJson {
 	};
 }
 
-export function renderDryRun(plan: ScanPlan, color: boolean): string {
+export function renderDryRun(plan: ScanPlan, color: boolean, schemes: ReadonlyMap<string, 'http' | 'https'>): string {
 	const style = styler(color);
-	const json = dryRunJson(plan);
+	const json = dryRunJson(plan, schemes);
 	const lines: string[] = [];
 	const {summary} = json;
 	lines.push(`A scan would send one manifest HEAD for each of ${summary.checks} tag${summary.checks === 1 ? '' : 's'} on ${summary.registries} registr${summary.registries === 1 ? 'y' : 'ies'} (${summary.containers} container${summary.containers === 1 ? '' : 's'}); nothing was sent now.`);
 	for (const registry of json.registries) {
-		lines.push('', style.bold(`${registry.registry} (${registry.scheme})`));
+		lines.push('', style.bold(`${safeTerminalText(registry.registry)} (${registry.scheme})`));
 		for (const check of registry.checks) {
-			lines.push(`  ${check.reference}  ${style.dim(check.containers.join(', '))}`);
+			lines.push(`  ${safeTerminalText(check.reference)}  ${style.dim(safeTerminalText(check.containers.join(', ')))}`);
 		}
 	}
 

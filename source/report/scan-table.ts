@@ -1,29 +1,20 @@
 import {formatDuration} from '../core/duration.ts';
-import type {ContainerResult, ScanReport, ScanStatus} from '../core/types.ts';
-import {scanStatuses} from '../core/types.ts';
+import {newerLook, newestVersion, optionalColumns, riskLooks, riskText, shortDigest, shortError, shortImage, statusLooks, statusOrder, statusRank, summaryCount, workloadState, type StatusLook} from '../core/status.ts';
+import type {ContainerResult, Risk, ScanReport} from '../core/types.ts';
 import {containerJson} from './scan-json.ts';
-import {describeRateLimit, renderTable, shortDigest, styler, type Styler} from './text.ts';
+import {describeRateLimit, narrowestTable, renderTable, styler, type Cell, type Column, type Styler} from './text.ts';
 
-const statusText: Record<ScanStatus, string> = {
-	'update-available': 'update available',
-	error: 'error',
-	'up-to-date': 'up to date',
-	unknown: 'unknown',
-	pinned: 'pinned',
-	excluded: 'excluded',
-};
-
-function statusStyle(status: ScanStatus, style: Styler): (text: string) => string {
-	switch (status) {
-		case 'update-available': {
+function statusStyle(color: StatusLook['color'], style: Styler): (text: string) => string {
+	switch (color) {
+		case 'yellow': {
 			return text => style.bold(style.yellow(text));
 		}
 
-		case 'error': {
+		case 'red': {
 			return style.red;
 		}
 
-		case 'up-to-date': {
+		case 'green': {
 			return style.green;
 		}
 
@@ -33,34 +24,57 @@ function statusStyle(status: ScanStatus, style: Styler): (text: string) => strin
 	}
 }
 
-function detail(result: ContainerResult): string {
+function detail(result: ContainerResult): Cell {
 	const json = containerJson(result);
 	switch (json.status) {
 		case 'update-available': {
-			return `${shortDigest(json.localDigest)} -> ${shortDigest(json.remoteDigest)}`;
+			return {text: `${shortDigest(json.localDigest)} -> ${shortDigest(json.remoteDigest)}`};
 		}
 
 		case 'up-to-date': {
-			return shortDigest(json.remoteDigest);
+			return {text: shortDigest(json.remoteDigest)};
 		}
 
 		case 'error': {
-			return json.error ?? '';
+			const error = json.error ?? '';
+			return {text: error, short: shortError(error)};
 		}
 
 		default: {
-			return json.reason ?? '';
+			return {text: json.reason ?? ''};
 		}
 	}
 }
 
-/** Updates first, then errors, then the rest; by name within a status. */
+/** Updates first, then errors, then the rest; by name (then host) within a status. */
 export function sortForReport(results: readonly ContainerResult[]): ContainerResult[] {
-	const rank = (result: ContainerResult): number => scanStatuses.indexOf(result.verdict.status);
-	return [...results].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+	return [...results].sort((a, b) => statusRank(a.verdict.status) - statusRank(b.verdict.status) || a.name.localeCompare(b.name) || a.host.localeCompare(b.host));
 }
 
-/** The human table of `updock --once`, with a summary line. */
+function riskStyle(risk: Risk | null | undefined, style: Styler): ((text: string) => string) | undefined {
+	if (risk === null || risk === undefined) {
+		return undefined;
+	}
+
+	const look = riskLooks[risk.level];
+	const paint = look.color === 'red' ? style.red : look.color === 'yellow' ? style.yellow : look.color === 'green' ? style.green : style.dim;
+	return look.bold ? text => style.bold(paint(text)) : paint;
+}
+
+/** How the NEWER and RISK columns show: in full, cut to the tag or the score, or left out. */
+type Extra = 'full' | 'short' | 'none';
+
+/** DETAIL keeps this much before NEWER and RISK give way: room for an error's few words (`credential helper failed`). */
+const detailKept = 24;
+
+/**
+ * Tried in turn when the full table is too wide for the terminal: NEWER and RISK give up their kind
+ * and level words, then NEWER goes, then RISK (asked for with `--vulns on`, where NEWER is there by
+ * default), before NAME or IMAGE would have to wrap. The live view gives way in the same order.
+ */
+const narrowerLayouts: ReadonlyArray<readonly [newer: Extra, risk: Extra]> = [['short', 'full'], ['short', 'short'], ['none', 'full'], ['none', 'short'], ['none', 'none']];
+
+/** The human table of `updock --once`, with a summary line. A HOST column when the rows come from more than one engine; NEWER and RISK when those steps ran. */
 export function renderScanTable(report: ScanReport, options: {color: boolean; width?: number | undefined}): string {
 	const style = styler(options.color);
 	const {summary} = report;
@@ -68,24 +82,62 @@ export function renderScanTable(report: ScanReport, options: {color: boolean; wi
 		return 'No containers on this engine.';
 	}
 
-	const rows = sortForReport(report.containers).map(result => [
-		{text: result.name, style: style.bold},
-		{text: result.image.replace(/@sha256:([a-f\d]{12})[a-f\d]{52}$/, '@sha256:$1…')},
-		{text: result.state, style: style.dim},
-		{text: statusText[result.verdict.status], style: statusStyle(result.verdict.status, style)},
-		{text: detail(result)},
-	]);
-	const table = renderTable([{header: 'NAME'}, {header: 'IMAGE'}, {header: 'STATE'}, {header: 'STATUS'}, {header: 'DETAIL', shrink: true}], rows, style.dim, options.width);
-	const parts = [
-		[summary.updateAvailable, 'update available', style.yellow],
-		[summary.error, summary.error === 1 ? 'error' : 'errors', style.red],
-		[summary.upToDate, 'up to date', style.green],
-		[summary.unknown, 'unknown', style.dim],
-		[summary.pinned, 'pinned', style.dim],
-		[summary.excluded, 'excluded', style.dim],
-	] as const;
-	const counts = parts.filter(([count]) => count > 0).map(([count, label, paint]) => paint(`${count} ${label}`)).join(', ');
-	const line = `${summary.total} container${summary.total === 1 ? '' : 's'}: ${counts} (checked in ${formatDuration(report.durationMs)})`;
+	const hosts = new Set(report.containers.map(result => result.host)).size > 1;
+	const optional = optionalColumns(report.containers);
+	const sorted = sortForReport(report.containers);
+	const layout = (newer: Extra, risk: Extra): {columns: Column[]; rows: Cell[][]} => {
+		const showNewer = optional.newer && newer !== 'none';
+		const showRisk = optional.risk && risk !== 'none';
+		const rows = sorted.map((result): Cell[] => {
+			const look = statusLooks[result.verdict.status];
+			return [
+				...(hosts ? [{text: result.host, style: style.dim}] : []),
+				{text: result.name, style: style.bold},
+				{text: shortImage(result.image)},
+				{text: workloadState(result), style: style.dim},
+				{text: look.words, style: statusStyle(look.color, style)},
+				...(showNewer ? [{text: newestVersion(result.newer, newer === 'short'), style: style.cyan}] : []),
+				...(showRisk ? [{text: riskText(result.risk, risk === 'short'), style: riskStyle(result.risk, style)}] : []),
+				detail(result),
+			];
+		});
+		const columns: Column[] = [
+			...(hosts ? [{header: 'HOST'}] : []),
+			{header: 'NAME'},
+			{header: 'IMAGE'},
+			{header: 'STATE'},
+			{header: 'STATUS'},
+			...(showNewer ? [{header: 'NEWER'}] : []),
+			...(showRisk ? [{header: 'RISK'}] : []),
+			{header: 'DETAIL', shrink: true},
+		];
+		return {columns, rows};
+	};
+
+	const {width} = options;
+	let chosen = layout('full', 'full');
+	for (const [newer, risk] of narrowerLayouts) {
+		if (width === undefined || narrowestTable(chosen.columns, chosen.rows, detailKept) <= width) {
+			break;
+		}
+
+		chosen = layout(newer, risk);
+	}
+
+	const table = renderTable(chosen.columns, chosen.rows, style.dim, width);
+	const counts = statusOrder
+		.map(status => [status, summaryCount(summary, status)] as const)
+		.filter(([, count]) => count > 0)
+		.map(([status, count]) => {
+			const look = statusLooks[status];
+			// The counts are not bold: only the rows' own update status is.
+			const paint = look.color === 'yellow' ? style.yellow : statusStyle(look.color, style);
+			return paint(`${count} ${count === 1 ? look.words : look.plural}`);
+		})
+		.join(', ');
+	// Not a status, so apart from the status counts; like them, left out at zero.
+	const newer = summary.newerVersions > 0 ? `; ${style.cyan(`${summary.newerVersions} ${summary.newerVersions === 1 ? newerLook.words : newerLook.plural}`)}` : '';
+	const line = `${summary.total} container${summary.total === 1 ? '' : 's'}: ${counts}${newer} (checked in ${formatDuration(report.durationMs)})`;
 	const budgets = (report.rateLimits ?? []).map(limit => describeRateLimit(limit));
 	return `${table}\n\n${line}${budgets.length === 0 ? '' : `\n${style.dim(`Rate limits: ${budgets.join('; ')}`)}`}`;
 }

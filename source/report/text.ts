@@ -1,3 +1,5 @@
+import {padToWidth, safeTerminalText, terminalWidth, truncateToWidth} from '../core/terminal-text.ts';
+
 /** Minimal ANSI styling, on only when the output is a terminal and NO_COLOR is unset. */
 export interface Styler {
 	readonly bold: (text: string) => string;
@@ -23,36 +25,56 @@ export interface Column {
 	readonly shrink?: boolean;
 }
 
+/** One cell: plain text (made safe here), a style applied after padding, and shorter words for when the cell would be cut. */
+export interface Cell {
+	readonly text: string;
+	readonly style?: ((text: string) => string) | undefined;
+	/** Shown instead of `text` when the column is too narrow for it (an error's few words instead of its sentence cut short). */
+	readonly short?: string | undefined;
+}
+
 /**
- * Aligned columns separated by two spaces. Cells are plain text plus a style applied after padding,
- * so escape codes never disturb the alignment. With `width`, the shrinking column is cut to fit.
+ * Aligned columns separated by two spaces. Every cell goes through `safeTerminalText` and is measured
+ * in terminal columns, so neither escape sequences nor wide characters from outside move the columns;
+ * styles are applied after padding. With `width`, the shrinking column is cut to fit.
  */
-export function renderTable(columns: readonly Column[], rows: ReadonlyArray<ReadonlyArray<{text: string; style?: (text: string) => string}>>, header: (text: string) => string, width?: number): string {
-	const widths = columns.map((column, index) => Math.max(column.header.length, ...rows.map(row => row[index]?.text.length ?? 0)));
+export function renderTable(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, header: (text: string) => string, width?: number): string {
+	const safeRows = rows.map(row => row.map(cell => ({...cell, text: safeTerminalText(cell.text), short: cell.short === undefined ? undefined : safeTerminalText(cell.short)})));
+	const widths = naturalWidths(columns, safeRows);
 	if (width !== undefined) {
 		const total = widths.reduce((sum, value) => sum + value, 0) + (2 * (columns.length - 1));
 		const shrinking = columns.findIndex(column => column.shrink);
 		if (total > width && shrinking !== -1) {
-			widths[shrinking] = Math.max(columns[shrinking]!.header.length, widths[shrinking]! - (total - width));
+			widths[shrinking] = Math.max(terminalWidth(columns[shrinking]!.header), widths[shrinking]! - (total - width));
 		}
 	}
 
-	const cut = (text: string, size: number): string => text.length <= size ? text : `${text.slice(0, Math.max(0, size - 1))}…`;
-	const line = (cells: ReadonlyArray<{text: string; style?: (text: string) => string}>): string => cells.map((cell, index) => {
+	const line = (cells: readonly Cell[]): string => cells.map((cell, index) => {
 		const size = widths[index]!;
-		const text = cut(cell.text, size);
-		const padded = index === cells.length - 1 ? text : text.padEnd(size);
+		const fits = terminalWidth(cell.text) <= size;
+		const text = truncateToWidth(fits || cell.short === undefined ? cell.text : cell.short, size);
+		const padded = index === cells.length - 1 ? text : padToWidth(text, size);
 		return cell.style ? cell.style(padded) : padded;
 	}).join('  ');
-	return [line(columns.map(column => ({text: column.header, style: header}))), ...rows.map(row => line(row))].join('\n');
+	return [line(columns.map(column => ({text: column.header, style: header}))), ...safeRows.map(row => line(row))].join('\n');
 }
 
-export function shortDigest(digest: string | null): string {
-	return digest === null ? '-' : digest.replace(/^sha256:/, '').slice(0, 12);
+/** Each column's width: its widest cell or header, measured on the safe text. */
+function naturalWidths(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>): number[] {
+	return columns.map((column, index) => Math.max(terminalWidth(column.header), ...rows.map(row => terminalWidth(safeTerminalText(row[index]?.text ?? '')))));
+}
+
+/**
+ * The columns `renderTable` needs to show every column whole but the shrinking one, which keeps
+ * `keep` columns of its text (or all of it when shorter, and never less than its header).
+ */
+export function narrowestTable(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, keep = 0): number {
+	const widths = naturalWidths(columns, rows).map((size, index) => columns[index]!.shrink ? Math.max(terminalWidth(columns[index]!.header), Math.min(size, keep)) : size);
+	return widths.reduce((sum, value) => sum + value, 0) + (2 * (columns.length - 1));
 }
 
 /** `docker.io: 76 of 100 pulls left (per 6h)`. */
 export function describeRateLimit(limit: {registry: string; limit: number; remaining: number; windowSeconds: number | null}): string {
 	const window = limit.windowSeconds === null ? '' : ` per ${limit.windowSeconds % 3600 === 0 ? `${limit.windowSeconds / 3600}h` : `${limit.windowSeconds}s`}`;
-	return `${limit.registry}: ${limit.remaining} of ${limit.limit} pulls left${window}`;
+	return `${safeTerminalText(limit.registry)}: ${limit.remaining} of ${limit.limit} pulls left${window}`;
 }

@@ -1,59 +1,84 @@
+import {resolve} from 'node:path';
 import {Low} from 'lowdb';
 import {StoreError} from '../core/errors.ts';
-import type {ScanMemory, SettingsStore} from '../core/ports.ts';
+import type {ScanMemory} from '../core/ports.ts';
 import {platformImageKey} from '../core/scanner.ts';
-import {summarize, type Exclusion, type Pin, type Platform, type PlatformImage, type ScanReport} from '../core/types.ts';
+import {summarize, type ContainerResult, type HostReport, type Platform, type PlatformImage, type ScanReport} from '../core/types.ts';
+import {pruneAnnouncements, recordAnnouncement, type AnnouncedUpdate} from './announced.ts';
 import {AtomicJsonFile} from './atomic-json-file.ts';
+import {inQueue, withFileLock} from './lock.ts';
+import {checkDatabase, emptyDatabase, parseDatabase, type Database} from './schema.ts';
 
-export const schemaVersion = 1;
+export {announcementKey, isAnnounced, lastAnnouncement, forgetAnnouncement, recordAnnouncement, type AnnouncedUpdate} from './announced.ts';
+export {imageLabelsFor, rememberImageLabels} from './image-labels.ts';
+export {isHostName, schemaVersion, type Announcement, type Database, type RememberedImageLabels, type RememberedPlatformImage, type SavedHost} from './schema.ts';
+export {JsonSettings, type AddHostResult, type NewHost} from './settings.ts';
+
 /** Remembered platform resolutions kept at most; the oldest go first. */
 const platformImageLimit = 2000;
 
-export interface RememberedPlatformImage extends PlatformImage {
-	readonly seenAt: string;
-}
-
-/** The JSON file's shape. Unknown top-level keys are kept as they are. */
-export interface Database {
-	version: number;
-	pins: Pin[];
-	exclusions: Exclusion[];
-	nextExclusionId: number;
-	lastScan: ScanReport | null;
-	platformImages: Record<string, RememberedPlatformImage>;
-	[key: string]: unknown;
-}
-
-function emptyDatabase(): Database {
-	return {version: schemaVersion, pins: [], exclusions: [], nextExclusionId: 1, lastScan: null, platformImages: {}};
+export interface JsonStoreOptions {
+	/**
+	 * The name of the engine that pins and rows saved without a host (before updock knew several
+	 * engines) belong to.
+	 * @default 'local'
+	 */
+	readonly defaultHost?: string;
 }
 
 /**
- * Pins, exclusions and the last results in one lowdb JSON file. Every change reads the file afresh,
- * applies itself and writes atomically, so two updock processes do not undo each other's edits.
+ * Pins, exclusions, saved hosts and the last results in one lowdb JSON file. Every change runs in
+ * this process's one queue for the file and under a cross-process lock, reads the file afresh,
+ * applies itself and writes atomically: no writer, in this process or another, undoes another's edit.
  */
 export class JsonStore {
 	readonly path: string;
-	readonly #db: Low<Database>;
+	readonly defaultHost: string;
+	readonly #file: AtomicJsonFile<Database>;
 
-	constructor(path: string) {
+	constructor(path: string, options: JsonStoreOptions = {}) {
 		this.path = path;
-		this.#db = new Low<Database>(new AtomicJsonFile<Database>(path), emptyDatabase());
+		this.defaultHost = options.defaultHost ?? 'local';
+		this.#file = new AtomicJsonFile<Database>(path, value => parseDatabase(value, path, this.defaultHost));
 	}
 
-	/** The file's contents (defaults when it does not exist yet). Never writes. */
+	/** The file's contents (defaults when it does not exist yet). Never writes, never waits for the lock. */
 	async load(): Promise<Database> {
-		await this.#db.read();
-		this.#db.data = validate(this.#db.data, this.path);
-		return this.#db.data;
+		// A Low per call: a shared one's `data` would be swapped under a change by a load running beside it.
+		const db = new Low<Database>(this.#file, emptyDatabase());
+		await db.read();
+		return db.data;
 	}
 
-	/** Read, change, write. The change may throw to abandon the write. */
+	/**
+	 * Read, change, write, holding the file's lock throughout. The change may throw to abandon the
+	 * write; a change that would leave the file in a shape updock refuses is not written either.
+	 */
 	async update<T>(change: (data: Database) => T): Promise<T> {
-		const data = await this.load();
-		const result = change(data);
-		await this.#db.write();
-		return result;
+		// Queued by the path as given, before anything is awaited, so changes apply in the order they were asked for.
+		return inQueue(resolve(this.path), async () => withFileLock(await this.#file.target(), this.path, async stillHeld => {
+			const db = new Low<Database>(this.#file, emptyDatabase());
+			await db.read();
+			const result = change(db.data);
+			const checked = checkDatabase(db.data, this.defaultHost);
+			if (!checked.ok) {
+				throw new StoreError(this.path, `This change would leave the updock database ${this.path} in a shape updock refuses (${checked.problem}), so it was not written.`);
+			}
+
+			db.data = checked.data;
+			stillHeld();
+			await db.write();
+			return result;
+		}));
+	}
+
+	/** Remember that `serve` announced these updates (see `isAnnounced`). */
+	async markAnnounced(updates: readonly AnnouncedUpdate[], now = new Date()): Promise<void> {
+		await this.update(data => {
+			for (const update of updates) {
+				recordAnnouncement(data, update, now);
+			}
+		});
 	}
 }
 
@@ -70,18 +95,27 @@ export function scanMemory(data: Database): ScanMemory {
 }
 
 /**
- * Record a scan's results and what it resolved, keeping the cache bounded. A partial scan (a few
- * containers) updates their rows in the last results.
+ * Record a scan's results and what it resolved, keeping the caches bounded. A partial scan (a few
+ * containers) updates their rows in the last results. A full one also tells which containers are
+ * still there, so what was announced for containers gone 30 days is forgotten.
  */
 export function rememberScan(data: Database, report: ScanReport, learned: ReadonlyMap<string, PlatformImage>, now: Date, partial = false): void {
 	if (partial && data.lastScan !== null) {
-		const updated = new Map(report.containers.map(result => [result.id, result]));
-		const kept = data.lastScan.containers.map(result => updated.get(result.id) ?? result);
-		const added = report.containers.filter(result => !data.lastScan!.containers.some(existing => existing.id === result.id));
+		const updated = new Map(report.containers.map(result => [rowKey(result), result]));
+		const kept = data.lastScan.containers.map(result => updated.get(rowKey(result)) ?? result);
+		const known = new Set(kept.map(result => rowKey(result)));
+		const added = report.containers.filter(result => !known.has(rowKey(result)));
 		const containers = [...kept, ...added];
-		data.lastScan = {...data.lastScan, containers, summary: summarize(containers)};
+		const hosts = new Map<string, HostReport>(data.lastScan.hosts.map(host => [host.name, host]));
+		for (const host of report.hosts) {
+			hosts.set(host.name, host);
+		}
+
+		data.lastScan = {...data.lastScan, hosts: [...hosts.values()], containers, summary: summarize(containers)};
 	} else {
 		data.lastScan = report;
+		const unreachable = new Set(report.hosts.filter(host => host.state === 'error').map(host => host.name));
+		pruneAnnouncements(data, report.containers, unreachable, now);
 	}
 
 	const seenAt = now.toISOString();
@@ -96,115 +130,7 @@ export function rememberScan(data: Database, report: ScanReport, learned: Readon
 	}
 }
 
-function validate(value: unknown, path: string): Database {
-	const fail = (what: string): never => {
-		throw new StoreError(path, `The updock database ${path} is not in the expected shape: ${what}. Fix or move it; updock has not changed it.`);
-	};
-
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-		return fail('the top level is not an object');
-	}
-
-	const record = value as Record<string, unknown>;
-	const version = record['version'] ?? schemaVersion;
-	if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-		return fail('"version" is not a positive whole number');
-	}
-
-	if (version > schemaVersion) {
-		throw new StoreError(path, `The updock database ${path} was written by a newer updock (schema ${version}; this one reads ${schemaVersion}). Upgrade updock; the file has not been changed.`);
-	}
-
-	const pins = record['pins'] ?? [];
-	if (!Array.isArray(pins) || !pins.every(pin => isObject(pin) && typeof pin['name'] === 'string')) {
-		return fail('"pins" is not a list of {name, containerId, pinnedAt}');
-	}
-
-	const exclusions = record['exclusions'] ?? [];
-	if (!Array.isArray(exclusions) || !exclusions.every(exclusion => isObject(exclusion) && typeof exclusion['pattern'] === 'string' && typeof exclusion['id'] === 'number')) {
-		return fail('"exclusions" is not a list of {id, pattern, createdAt}');
-	}
-
-	const largestId = Math.max(0, ...exclusions.map(exclusion => (exclusion as Exclusion).id));
-	const nextExclusionId = record['nextExclusionId'] ?? largestId + 1;
-	if (typeof nextExclusionId !== 'number' || !Number.isInteger(nextExclusionId)) {
-		return fail('"nextExclusionId" is not a whole number');
-	}
-
-	const platformImages = record['platformImages'] ?? {};
-	if (!isObject(platformImages)) {
-		return fail('"platformImages" is not an object');
-	}
-
-	const lastScan = record['lastScan'] ?? null;
-	if (lastScan !== null && !(isObject(lastScan) && Array.isArray(lastScan['containers']))) {
-		return fail('"lastScan" is not a scan report');
-	}
-
-	return {
-		...record,
-		version: schemaVersion,
-		pins: pins as Pin[],
-		exclusions: exclusions as Exclusion[],
-		nextExclusionId: Math.max(nextExclusionId, largestId + 1),
-		lastScan: lastScan as ScanReport | null,
-		platformImages: platformImages as Record<string, RememberedPlatformImage>,
-	};
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Pins and exclusions for the live view, each change written at once. */
-export class JsonSettings implements SettingsStore {
-	readonly #store: JsonStore;
-
-	constructor(store: JsonStore) {
-		this.#store = store;
-	}
-
-	async load(): Promise<{pins: Pin[]; exclusions: Exclusion[]}> {
-		const {pins, exclusions} = await this.#store.load();
-		return {pins, exclusions};
-	}
-
-	async pin(name: string, containerId: string): Promise<boolean> {
-		return this.#store.update(data => {
-			if (data.pins.some(pin => pin.name === name)) {
-				return false;
-			}
-
-			data.pins.push({name, containerId, pinnedAt: new Date().toISOString()});
-			return true;
-		});
-	}
-
-	async unpin(name: string): Promise<boolean> {
-		return this.#store.update(data => {
-			const before = data.pins.length;
-			data.pins = data.pins.filter(pin => pin.name !== name);
-			return data.pins.length !== before;
-		});
-	}
-
-	async addExclusion(pattern: string): Promise<{exclusion: Exclusion; added: boolean}> {
-		return this.#store.update(data => {
-			const existing = data.exclusions.find(exclusion => exclusion.pattern === pattern);
-			if (existing !== undefined) {
-				return {exclusion: existing, added: false};
-			}
-
-			const exclusion = {id: data.nextExclusionId++, pattern, createdAt: new Date().toISOString()};
-			data.exclusions.push(exclusion);
-			return {exclusion, added: true};
-		});
-	}
-
-	async removeExclusion(id: number): Promise<Exclusion | undefined> {
-		return this.#store.update(data => {
-			const index = data.exclusions.findIndex(exclusion => exclusion.id === id);
-			return index === -1 ? undefined : data.exclusions.splice(index, 1)[0];
-		});
-	}
+// Ids are only unique on one engine, and a service and a container are different rows.
+function rowKey(result: ContainerResult): string {
+	return `${result.host}\u0000${result.kind}\u0000${result.id}`;
 }

@@ -3,7 +3,7 @@ import {App, type AppActions} from '../../source/app/components/App.tsx';
 import type {LiveModel, LiveRow} from '../../source/core/live-model.ts';
 import {keys} from '../helpers/keys.ts';
 import {renderSized, type Rendered} from '../helpers/render.tsx';
-import {facts, modelWith, result, verdicts} from './fixtures.ts';
+import {emptySummary, facts, modelWith, result, verdicts} from './fixtures.ts';
 
 let rendered: Rendered | undefined;
 afterEach(() => {
@@ -171,7 +171,7 @@ describe('the live table', () => {
 
 	it('marks rows from the last run, shows scan progress, and a banner when the engine is gone', async () => {
 		const model = modelWith([]);
-		model.loadLastRun({scannedAt: new Date(Date.now() - 3_600_000).toISOString(), durationMs: 1, containers: [result(facts('web'), verdicts.upToDate)], summary: {total: 1, upToDate: 1, updateAvailable: 0, pinned: 0, excluded: 0, unknown: 0, error: 0}});
+		model.loadLastRun({scannedAt: new Date(Date.now() - 3_600_000).toISOString(), hosts: [], durationMs: 1, containers: [result(facts('web'), verdicts.upToDate)], summary: {...emptySummary, total: 1, upToDate: 1}});
 		const view = show(model);
 		let frame = await view.waitFor(text => text.includes(' web '));
 		expect(frame).toContain('some rows are from the last run');

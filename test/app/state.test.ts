@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {formatAge, formatCountdown, visibleRows} from '../../source/app/state/rows.ts';
+import {formatAge, formatCountdown, sortKeysFor, visibleRows, type SortKey} from '../../source/app/state/rows.ts';
 import {initialTableState, tableReducer, type TableState} from '../../source/app/state/table-reducer.ts';
 import {initialViewState, viewReducer} from '../../source/app/state/view-reducer.ts';
 import {facts, modelWith, verdicts} from './fixtures.ts';
@@ -51,15 +51,22 @@ describe('viewReducer', () => {
 		expect(viewReducer(state, {type: 'close-filter', keep: false})).toMatchObject({focus: 'table', filter: ''});
 	});
 
-	it('cycles the sort through every key and back', () => {
-		const sorts: string[] = [];
-		let state = initialViewState;
-		for (let index = 0; index < 5; index++) {
-			sorts.push(state.sort);
-			state = viewReducer(state, {type: 'cycle-sort'});
-		}
+	it('cycles the sort through every key and back; risk only when rows have a risk', () => {
+		const cycle = (keys: readonly SortKey[], times: number): string[] => {
+			const sorts: string[] = [];
+			let state = initialViewState;
+			for (let index = 0; index < times; index++) {
+				sorts.push(state.sort);
+				state = viewReducer(state, {type: 'cycle-sort', keys});
+			}
 
-		expect(sorts).toEqual(['status', 'name', 'image', 'age', 'status']);
+			return sorts;
+		};
+
+		expect(cycle(sortKeysFor(false), 5)).toEqual(['status', 'name', 'image', 'age', 'status']);
+		expect(cycle(sortKeysFor(true), 6)).toEqual(['status', 'name', 'image', 'age', 'risk', 'status']);
+		// Sorted by risk, and then no row has one: the next key is the first.
+		expect(viewReducer({...initialViewState, sort: 'risk'}, {type: 'cycle-sort', keys: sortKeysFor(false)}).sort).toBe('status');
 	});
 });
 
@@ -71,6 +78,19 @@ describe('visibleRows', () => {
 		expect(visibleRows(rows, {filter: '', updatesOnly: true, sort: 'name'}).map(row => row.name)).toEqual(['api']);
 		expect(visibleRows(rows, {filter: '', updatesOnly: false, sort: 'status'}).map(row => row.name)).toEqual(['api', 'db', 'web']);
 		expect(visibleRows(rows, {filter: '', updatesOnly: false, sort: 'image'}).map(row => row.name)).toEqual(['api', 'db', 'web']);
+	});
+
+	it('keeps rows with a newer version when showing only updates, and sorts by risk, highest first, rows without one last', () => {
+		const enriched = modelWith([
+			[facts('web'), verdicts.upToDate, {newer: [{tag: '1.27.1', type: 'minor'}], risk: {score: 20, level: 'high'}}],
+			[facts('api'), verdicts.update, {newer: [], risk: {score: 72, level: 'high'}}],
+			[facts('db'), verdicts.upToDate, {newer: null, risk: null}],
+			[facts('cache'), verdicts.upToDate, {newer: [], risk: {score: 0, level: 'none'}}],
+			[facts('old'), verdicts.error],
+		]).getSnapshot().rows;
+		expect(visibleRows(enriched, {filter: '', updatesOnly: true, sort: 'name'}).map(row => row.name)).toEqual(['api', 'web']);
+		// Without a risk: by status (the error first), then by name.
+		expect(visibleRows(enriched, {filter: '', updatesOnly: false, sort: 'risk'}).map(row => row.name)).toEqual(['api', 'web', 'cache', 'old', 'db']);
 	});
 
 	it('formats ages and countdowns', () => {

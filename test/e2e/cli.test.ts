@@ -1,7 +1,7 @@
 import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {dirname} from 'node:path';
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
-import {parseDockerHost} from '../../source/docker/address.ts';
+import {parseEngineAddress} from '../../source/docker/address.ts';
 import {DockerEngine} from '../../source/docker/engine.ts';
 import {requestsDuring} from '../helpers/registry.ts';
 import {Scene} from '../helpers/scene.ts';
@@ -215,12 +215,12 @@ describe('bad input gets a clear message and loses nothing', () => {
 
 describe('what the engine says about registries', () => {
 	it('reads the insecure registry CIDRs from a real /info', async () => {
-		const address = parseDockerHost(sandbox.dockerHost);
+		const address = parseEngineAddress(sandbox.dockerHost);
 		if ('error' in address) {
 			throw new Error(address.error);
 		}
 
-		const engine = new DockerEngine(address, 5000);
+		const engine = new DockerEngine({name: 'local', address, timeoutMs: 5000});
 		try {
 			// dockerd's default: loopback is insecure; nothing is marked insecure by name.
 			expect(await engine.insecureRegistries()).toEqual({registries: [], cidrs: expect.arrayContaining(['127.0.0.0/8'])});

@@ -9,7 +9,14 @@ export interface Dockerd {
 	readonly host: string;
 	readonly root: string;
 	readonly logPath: string;
+	/** The dockerd process, so a test can check that `stop()` left nothing running. */
+	readonly pid: number;
 	stop(): Promise<void>;
+}
+
+export interface DockerdOptions {
+	/** More dockerd flags, such as another `-H` listener with its TLS flags. */
+	readonly extraArgs?: readonly string[];
 }
 
 async function ping(socketPath: string): Promise<boolean> {
@@ -40,7 +47,7 @@ async function unmountUnder(root: string): Promise<void> {
  * Start a private dockerd: its own data and exec roots and socket under `root`, no iptables, no bridge,
  * vfs storage, so it never collides with anything on the machine. Containers need --network none.
  */
-export async function startDockerd(root: string): Promise<Dockerd> {
+export async function startDockerd(root: string, options: DockerdOptions = {}): Promise<Dockerd> {
 	if (process.getuid?.() !== 0) {
 		throw new Error('The test sandbox starts its own dockerd, which needs root.');
 	}
@@ -57,6 +64,7 @@ export async function startDockerd(root: string): Promise<Dockerd> {
 		'--ip6tables=false',
 		'--bridge=none',
 		'--storage-driver=vfs',
+		...(options.extraArgs ?? []),
 	], logPath);
 	let exited = false;
 	child.on('exit', () => {
@@ -82,6 +90,7 @@ export async function startDockerd(root: string): Promise<Dockerd> {
 		host,
 		root,
 		logPath,
+		pid: child.pid ?? 0,
 		async stop() {
 			// Removing the containers first is quick; dockerd would otherwise stop each for up to 10 s.
 			const ids = await run('docker', ['-H', host, 'ps', '-aq']);

@@ -8,14 +8,15 @@ async function openssl(args: readonly string[]): Promise<void> {
 }
 
 /** A CA, and a certificate signed by it for `subject` with the given extensions. */
-async function makeCa(dir: string, name: string): Promise<{cert: string; key: string}> {
+export async function makeCa(dir: string, name: string): Promise<{cert: string; key: string}> {
 	const cert = join(dir, `${name}.crt`);
 	const key = join(dir, `${name}.key`);
 	await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`]);
 	return {cert, key};
 }
 
-async function signed(dir: string, name: string, ca: {cert: string; key: string}, extensions: string): Promise<{cert: string; key: string}> {
+/** A key and a certificate for `/CN=name` signed by `ca`, with `extensions` (an openssl extfile). */
+export async function signed(dir: string, name: string, ca: {cert: string; key: string}, extensions: string): Promise<{cert: string; key: string}> {
 	const key = join(dir, `${name}.key`);
 	const csr = join(dir, `${name}.csr`);
 	const cert = join(dir, `${name}.crt`);

@@ -15,7 +15,8 @@ describe('parseConfig', () => {
 		const config = parseConfig(parsed([], {once: true}), env, false);
 		expect(config).toMatchObject({
 			command: {kind: 'scan', json: false, exitCode: false, live: false},
-			engine: {kind: 'unix', socketPath: '/var/run/docker.sock'},
+			hosts: [],
+			engineEnv: {dockerHost: undefined, dockerContext: undefined, tlsVerify: false, dockerConfigDir: '/home/ada/.docker'},
 			dbPath: '/home/ada/.config/updock/updock.json',
 			dockerConfigPath: '/home/ada/.docker/config.json',
 			intervalMs: 6 * 3_600_000,
@@ -33,7 +34,7 @@ describe('parseConfig', () => {
 			XDG_CONFIG_HOME: '/xdg',
 			UPDOCK_UPDATE_INTERVAL: '1h30m',
 		}, true);
-		expect(config.engine).toMatchObject({kind: 'tcp', host: '10.1.2.3', port: 2376, display: 'tcp://10.1.2.3:2376'});
+		expect(config.engineEnv).toMatchObject({dockerHost: 'tcp://10.1.2.3:2376', dockerConfigDir: '/etc/dockercfg'});
 		expect(config.dockerConfigPath).toBe('/etc/dockercfg/config.json');
 		expect(config.dbPath).toBe('/xdg/updock/updock.json');
 		expect(config.intervalMs).toBe(5_400_000);
@@ -60,6 +61,27 @@ describe('parseConfig', () => {
 		expect(parseConfig(parsed(['dry-run'], {json: true}), env, false).command).toEqual({kind: 'dry-run', json: true});
 	});
 
+	it('takes durations from 1s to 8760h and from 100ms to 10m, as written', () => {
+		expect(parseConfig(parsed([], {interval: '8760h'}), env, false).intervalMs).toBe(8760 * 3_600_000);
+		expect(parseConfig(parsed([], {interval: '720h'}), env, false).intervalMs).toBe(720 * 3_600_000);
+		expect(parseConfig(parsed([], {interval: '1s'}), env, false).intervalMs).toBe(1000);
+		expect(parseConfig(parsed([], {timeout: '100ms'}), env, false).timeoutMs).toBe(100);
+		expect(parseConfig(parsed([], {timeout: '10m'}), env, false).timeoutMs).toBe(600_000);
+	});
+
+	it('parses hosts and host commands', () => {
+		const config = parseConfig(parsed([], {once: true, host: ['prod=ssh://admin@prod.example', 'lab=tcp://10.0.0.5:2376'], context: ['staging']}), env, false);
+		expect(config.hosts).toEqual([
+			{kind: 'address', name: 'prod', address: 'ssh://admin@prod.example'},
+			{kind: 'address', name: 'lab', address: 'tcp://10.0.0.5:2376'},
+			{kind: 'context', name: 'staging'},
+		]);
+		expect(parseConfig(parsed(['host', 'add', 'lab', 'tcp://10.0.0.5:2376'], {tlsVerify: true, certPath: '/certs'}), env, false).command)
+			.toEqual({kind: 'host-add', name: 'lab', address: 'tcp://10.0.0.5:2376', tlsVerify: true, certPath: '/certs'});
+		expect(parseConfig(parsed(['host', 'ls'], {json: true}), env, false).command).toEqual({kind: 'host-list', json: true});
+		expect(parseConfig(parsed(['host', 'rm', 'lab']), env, false).command).toEqual({kind: 'host-rm', name: 'lab'});
+	});
+
 	it.each<[ParsedArguments, Record<string, string>, string]>([
 		[parsed([], {once: true}, ['--frob']), {}, '--frob'],
 		[parsed([], {concurrency: '65'}), {}, '--concurrency'],
@@ -72,6 +94,24 @@ describe('parseConfig', () => {
 		[parsed(['pin', 'a', 'b']), {}, 'pin'],
 		[parsed(['pins'], {once: true}), {}, '--once'],
 		[parsed(['exclude', 'nuke']), {}, 'exclude'],
+		[parsed([], {interval: '720h1ns'}), {}, '--interval'],
+		[parsed([]), {UPDOCK_UPDATE_INTERVAL: '9999999h'}, 'UPDOCK_UPDATE_INTERVAL'],
+		[parsed([]), {UPDOCK_UPDATE_INTERVAL: '1ns'}, 'UPDOCK_UPDATE_INTERVAL'],
+		[parsed([], {interval: '999ms'}), {}, '--interval'],
+		[parsed([], {interval: '8761h'}), {}, '--interval'],
+		[parsed([], {timeout: '700h'}), {}, '--timeout'],
+		[parsed([], {timeout: '1ns'}), {}, '--timeout'],
+		[parsed([], {timeout: '99ms'}), {}, '--timeout'],
+		[parsed([], {timeout: '10m1ms'}), {}, '--timeout'],
+		[parsed([], {timeout: '1500us'}), {}, '--timeout'],
+		[parsed([], {host: ['prod']}), {}, '--host'],
+		[parsed([], {host: ['=tcp://10.0.0.1:2375']}), {}, '--host'],
+		[parsed([], {host: ['a=unix:///a.sock', 'a=unix:///b.sock']}), {}, '--host'],
+		[parsed([], {context: [' ']}), {}, '--context'],
+		[parsed(['host', 'add', 'prod']), {}, 'host add'],
+		[parsed(['host', 'add', 'bad/name', 'tcp://10.0.0.1:2375']), {}, 'host add'],
+		[parsed(['host', 'zap']), {}, 'host'],
+		[parsed([], {tlsVerify: true}), {}, '--tls-verify'],
 	])('names the source of a bad value (%#)', (input, extraEnv, source) => {
 		let error: unknown;
 		try {

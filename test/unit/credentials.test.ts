@@ -60,6 +60,8 @@ describe('token responses', () => {
 		expect(parseTokenResponse(Buffer.from('{"access_token":"b","expires_in":10}'), 'r', 'u', now)).toEqual({token: 'b', renewAt: now + 55_000});
 		expect(parseTokenResponse(Buffer.from('{"token":"c","issued_at":"2026-11-22T23:59:00Z"}'), 'r', 'u', now).renewAt).toBe(now - 60_000 + 55_000);
 		expect(parseTokenResponse(Buffer.from('{"token":"d","issued_at":"garbage"}'), 'r', 'u', now).renewAt).toBe(now + 55_000);
+		expect(parseTokenResponse(Buffer.from('{"token":"e","expires_in":1e12}'), 'r', 'u', now).renewAt).toBe(now + 86_400_000 - 5000);
+		expect(parseTokenResponse(Buffer.from('{"token":7,"access_token":"f","expires_in":"300"}'), 'r', 'u', now)).toEqual({token: 'f', renewAt: now + 55_000});
 	});
 
 	it('says what is wrong with a bad answer', () => {

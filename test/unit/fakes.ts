@@ -1,5 +1,6 @@
 import {RegistryError} from '../../source/core/errors.ts';
 import type {ContainerSource, RegistryClient, ScanMemory} from '../../source/core/ports.ts';
+import type {HostSource} from '../../source/core/scanner.ts';
 import {formatReference, type ImageReference} from '../../source/core/reference.ts';
 import type {ContainerFacts, Platform, PlatformImage, RemoteTag} from '../../source/core/types.ts';
 
@@ -8,6 +9,10 @@ export const amd64: Platform = {os: 'linux', architecture: 'amd64'};
 
 export function container(overrides: Partial<ContainerFacts> & {name: string; image: string}): ContainerFacts {
 	return {
+		host: 'local',
+		kind: 'container',
+		labels: {},
+		service: null,
 		id: `${overrides.name}-id`.padEnd(64, '0'),
 		imageId: digest('1'),
 		state: 'running',
@@ -24,6 +29,11 @@ export function engine(containers: ContainerFacts[]): ContainerSource {
 		imageStore: async () => 'classic',
 		imagePlatform: async imageId => containers.find(fact => fact.imageId === imageId)?.platform ?? amd64,
 	};
+}
+
+/** The scanner's view of one fake engine, named `local`. */
+export function oneHost(source: ContainerSource, name = 'local'): HostSource[] {
+	return [{name, address: `unix:///fake/${name}.sock`, engine: source}];
 }
 
 /** A registry in memory that records every call. */

@@ -5,6 +5,7 @@ import type {SettingsStore} from '../../source/core/ports.ts';
 import type {ScanLoop} from '../../source/core/scan-loop.ts';
 import type {Exclusion, Pin} from '../../source/core/types.ts';
 import {facts, modelWith, verdicts} from '../app/fixtures.ts';
+import {oneHost} from './fakes.ts';
 
 class MemorySettings implements SettingsStore {
 	pins: Pin[] = [];
@@ -54,7 +55,7 @@ function setup() {
 	const checked: string[][] = [];
 	const loop = {checkContainers: (ids: Iterable<string>) => checked.push([...ids]), requestScan: () => 'started'} as unknown as ScanLoop;
 	const settings = new MemorySettings();
-	const session = new LiveSession({model, loop, settings, containers: {listContainers: async () => [], imageStore: async () => 'classic', imagePlatform: async () => null}});
+	const session = new LiveSession({model, loop, settings, defaultHost: 'local', hosts: oneHost({listContainers: async () => [], imageStore: async () => 'classic', imagePlatform: async () => null})});
 	const row = (name: string) => model.getSnapshot().rows.find(candidate => candidate.name === name)!;
 	return {model, checked, settings, session, row};
 }

@@ -204,7 +204,8 @@ describe('HttpRegistryClient against protocol corner cases', () => {
 		ghcr().intercept({path: '/v2/acme/app/manifests/1', method: 'HEAD'}).reply(502, '').times(3);
 		const bad = await failure(registry.headTag(reference));
 		expect(bad).toMatchObject({status: 502, temporary: true});
-		expect(bad.message).toMatch(/answered HTTP 502.*try again later/);
+		expect(bad.message).toMatch(/Registry ghcr.io is unavailable \(HTTP 502.*try again later/);
+		expect(bad.message).not.toMatch(/is this a registry/i);
 	});
 });
 

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {LiveModel} from '../../source/core/live-model.ts';
-import {ScanLoop} from '../../source/core/scan-loop.ts';
+import {maxTimerMs, ScanLoop, setLongTimeout, type ScanEnd, type ScanStart} from '../../source/core/scan-loop.ts';
 import type {Scanner, ScanOutcome} from '../../source/core/scanner.ts';
 import {summarize} from '../../source/core/types.ts';
 
@@ -12,7 +12,7 @@ function controllableScanner() {
 		async scan(_signal?: AbortSignal, only?: ReadonlySet<string>): Promise<ScanOutcome> {
 			calls.push(only);
 			await new Promise<void>(resolve => finishers.push(resolve));
-			return {report: {scannedAt: new Date().toISOString(), durationMs: 0, containers: [], summary: summarize([])}, learned: new Map()};
+			return {report: {scannedAt: new Date().toISOString(), hosts: [], durationMs: 0, containers: [], summary: summarize([])}, learned: new Map()};
 		},
 	} as unknown as Scanner;
 	const finish = async (): Promise<void> => {
@@ -84,7 +84,7 @@ describe('ScanLoop', () => {
 					throw new Error('Cannot reach the Docker engine');
 				}
 
-				return {report: {scannedAt: '', durationMs: 0, containers: [], summary: summarize([])}, learned: new Map()};
+				return {report: {scannedAt: '', hosts: [], durationMs: 0, containers: [], summary: summarize([])}, learned: new Map()};
 			},
 		} as unknown as Scanner;
 		const loop = new ScanLoop({scanner, model, intervalMs: 1000, persist: async () => undefined, onScanError});
@@ -94,5 +94,85 @@ describe('ScanLoop', () => {
 		expect(model.getSnapshot().scan.running).toBe(false);
 		await vi.advanceTimersByTimeAsync(1000);
 		expect(attempt).toBe(2);
+	});
+	it('waits a long interval out in full: 30 days fire once, after 30 days, not at 24.8', async () => {
+		const {scanner, calls, finish} = controllableScanner();
+		const model = new LiveModel('x');
+		const day = 86_400_000;
+		const loop = new ScanLoop({scanner, model, intervalMs: 30 * day, persist: async () => undefined, onScanError: vi.fn()});
+		loop.start(new AbortController().signal);
+		await finish();
+		expect(calls).toHaveLength(1);
+		expect(Date.parse(model.getSnapshot().scan.nextScanAt!) - Date.now()).toBe(30 * day);
+		await vi.advanceTimersByTimeAsync(maxTimerMs);
+		expect(calls).toHaveLength(1);
+		await vi.advanceTimersByTimeAsync((30 * day) - maxTimerMs - 1);
+		expect(calls).toHaveLength(1);
+		await vi.advanceTimersByTimeAsync(1);
+		expect(calls).toHaveLength(2);
+	});
+
+	it('setLongTimeout fires once after the whole delay and can be cleared between steps', async () => {
+		const fired = vi.fn();
+		setLongTimeout(fired, (3 * maxTimerMs) + 5);
+		await vi.advanceTimersByTimeAsync(3 * maxTimerMs);
+		expect(fired).not.toHaveBeenCalled();
+		await vi.advanceTimersByTimeAsync(5);
+		expect(fired).toHaveBeenCalledTimes(1);
+		await vi.advanceTimersByTimeAsync(10 * maxTimerMs);
+		expect(fired).toHaveBeenCalledTimes(1);
+		const cleared = vi.fn();
+		const timer = setLongTimeout(cleared, 2 * maxTimerMs);
+		await vi.advanceTimersByTimeAsync(maxTimerMs + 1);
+		timer.clear();
+		await vi.advanceTimersByTimeAsync(4 * maxTimerMs);
+		expect(cleared).not.toHaveBeenCalled();
+	});
+
+	it('gives every scan an id, reports its start and end, and hands out the running full scan\'s id', async () => {
+		const {scanner, finish} = controllableScanner();
+		const started: ScanStart[] = [];
+		const ended: ScanEnd[] = [];
+		let next = 0;
+		const loop = new ScanLoop({
+			scanner, model: new LiveModel('x'), intervalMs: 60_000, persist: async () => undefined, onScanError: vi.fn(),
+			onStarted: scan => started.push(scan), onFinished: scan => ended.push(scan), newScanId: () => `s${++next}`,
+		});
+		loop.start(new AbortController().signal);
+		expect(started.map(scan => [scan.id, scan.partial])).toEqual([['s1', false]]);
+		expect(loop.requestFullScan()).toEqual({id: 's1', state: 'absorbed'});
+		await finish();
+		expect(ended.map(scan => [scan.id, scan.outcome === undefined ? 'failed' : 'finished'])).toEqual([['s1', 'finished']]);
+		loop.checkContainers(['a']);
+		expect(loop.current).toEqual({id: 's2', partial: true, startedAt: expect.any(Date)});
+		// A partial scan does not cover a full one: one is queued, and asking again gives the same id.
+		expect(loop.requestFullScan()).toEqual({id: 's3', state: 'queued'});
+		expect(loop.requestFullScan()).toEqual({id: 's3', state: 'queued'});
+		await finish();
+		expect(loop.current).toEqual({id: 's3', partial: false, startedAt: expect.any(Date)});
+		await finish();
+		expect(loop.current).toBeUndefined();
+		expect(loop.requestFullScan()).toEqual({id: 's4', state: 'started'});
+	});
+
+	it('reports a scan stopped by the signal as aborted, and idle() waits for it', async () => {
+		const ended: ScanEnd[] = [];
+		const scanner = {
+			async scan(signal?: AbortSignal): Promise<ScanOutcome> {
+				return new Promise((_resolve, reject) => {
+					signal?.addEventListener('abort', () => reject(new Error('stopped')), {once: true});
+				});
+			},
+		};
+		const onScanError = vi.fn();
+		const loop = new ScanLoop({scanner, model: new LiveModel('x'), intervalMs: 60_000, persist: async () => undefined, onScanError, onFinished: scan => ended.push(scan)});
+		const controller = new AbortController();
+		loop.start(controller.signal);
+		controller.abort();
+		await loop.idle();
+		expect(ended).toHaveLength(1);
+		expect(ended[0]).toMatchObject({aborted: true});
+		expect(onScanError).not.toHaveBeenCalled();
+		expect(loop.running).toBe(false);
 	});
 });

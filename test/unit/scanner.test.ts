@@ -1,14 +1,14 @@
 import {describe, expect, it} from 'vitest';
 import {Scanner, type ScanEvent} from '../../source/core/scanner.ts';
 import {RegistryError} from '../../source/core/errors.ts';
-import {container, digest, engine, FakeRegistry, memory} from './fakes.ts';
+import {container, digest, engine, FakeRegistry, memory, oneHost} from './fakes.ts';
 
 describe('Scanner', () => {
 	it('sends one HEAD per unique tag however many containers share it', async () => {
 		const registry = new FakeRegistry();
 		registry.tags.set('docker.io/library/nginx:1', {digest: digest('a'), mediaType: ''});
 		const containers = ['a', 'b', 'c'].map(name => container({name, image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]}));
-		const {report} = await new Scanner({containers: engine(containers), registry, memory: memory()}).scan();
+		const {report} = await new Scanner({hosts: oneHost(engine(containers)), registry, memory: memory()}).scan();
 		expect(registry.heads).toEqual(['docker.io/library/nginx:1']);
 		expect(report.summary).toMatchObject({total: 3, upToDate: 3});
 	});
@@ -17,7 +17,7 @@ describe('Scanner', () => {
 		const registry = new FakeRegistry();
 		registry.tags.set('docker.io/library/nginx:1', {digest: digest('b'), mediaType: ''});
 		const facts = container({name: 'web', image: 'nginx:1', repoDigests: [`other/repo@${digest('b')}`, `nginx@${digest('a')}`, `docker.io/library/nginx@${digest('b')}`]});
-		const {report} = await new Scanner({containers: engine([facts]), registry, memory: memory()}).scan();
+		const {report} = await new Scanner({hosts: oneHost(engine([facts])), registry, memory: memory()}).scan();
 		expect(report.containers[0]?.verdict).toEqual({status: 'up-to-date', localDigest: digest('b'), remoteDigest: digest('b')});
 		expect(registry.resolves).toEqual([]);
 	});
@@ -27,13 +27,13 @@ describe('Scanner', () => {
 		registry.tags.set('docker.io/library/nginx:1', {digest: digest('c'), mediaType: ''});
 		registry.images.set(digest('c'), {manifestDigest: digest('d'), configDigest: digest('1')});
 		const containers = ['a', 'b'].map(name => container({name, image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]}));
-		const scanner = new Scanner({containers: engine(containers), registry, memory: memory()});
+		const scanner = new Scanner({hosts: oneHost(engine(containers)), registry, memory: memory()});
 		const {report, learned} = await scanner.scan();
 		expect(registry.resolves).toEqual([digest('c')]);
 		expect(report.summary.upToDate).toBe(2);
 		expect([...learned.keys()]).toEqual([`${digest('c')}|linux/amd64`]);
 
-		const again = new Scanner({containers: engine(containers), registry, memory: memory({known: new Map([[digest('c'), registry.images.get(digest('c'))!]])})});
+		const again = new Scanner({hosts: oneHost(engine(containers)), registry, memory: memory({known: new Map([[digest('c'), registry.images.get(digest('c'))!]])})});
 		await again.scan();
 		expect(registry.resolves).toEqual([digest('c')]);
 	});
@@ -42,7 +42,7 @@ describe('Scanner', () => {
 		const registry = new FakeRegistry();
 		registry.tags.set('docker.io/library/nginx:1', {digest: digest('c'), mediaType: ''});
 		registry.images.set(digest('c'), {manifestDigest: digest('d'), configDigest: digest('2')});
-		const {report} = await new Scanner({containers: engine([container({name: 'a', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]})]), registry, memory: memory()}).scan();
+		const {report} = await new Scanner({hosts: oneHost(engine([container({name: 'a', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]})])), registry, memory: memory()}).scan();
 		expect(report.containers[0]?.verdict).toEqual({status: 'update-available', localDigest: digest('a'), remoteDigest: digest('c')});
 	});
 
@@ -54,7 +54,7 @@ describe('Scanner', () => {
 			container({name: 'down', image: 'ghcr.io/acme/down:1', repoDigests: [`ghcr.io/acme/down@${digest('a')}`]}),
 			container({name: 'web', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]}),
 		];
-		const {report} = await new Scanner({containers: engine(containers), registry, memory: memory()}).scan();
+		const {report} = await new Scanner({hosts: oneHost(engine(containers)), registry, memory: memory()}).scan();
 		expect(report.containers.map(result => result.verdict.status)).toEqual(['error', 'up-to-date']);
 		expect(report.containers[0]?.verdict).toMatchObject({error: 'Registry ghcr.io is unreachable'});
 	});
@@ -71,7 +71,7 @@ describe('Scanner', () => {
 			container({name: 'broken', image: 'Bad/Name'}),
 		];
 		const {report} = await new Scanner({
-			containers: engine(containers),
+			hosts: oneHost(engine(containers)),
 			registry,
 			memory: memory({pins: [{name: 'pinned', containerId: 'x', pinnedAt: '2026-01-01T00:00:00.000Z'}], exclusions: [{id: 1, pattern: 'ghcr.io/acme/*', createdAt: ''}]}),
 		}).scan();
@@ -84,7 +84,7 @@ describe('Scanner', () => {
 	it('reports progress and results as it goes', async () => {
 		const registry = new FakeRegistry();
 		registry.tags.set('docker.io/library/nginx:1', {digest: digest('a'), mediaType: ''});
-		const scanner = new Scanner({containers: engine([container({name: 'a', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]}), container({name: 'b', image: 'local:dev'})]), registry, memory: memory()});
+		const scanner = new Scanner({hosts: oneHost(engine([container({name: 'a', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]}), container({name: 'b', image: 'local:dev'})])), registry, memory: memory()});
 		const events: ScanEvent['type'][] = [];
 		const stop = scanner.subscribe(event => events.push(event.type));
 		await scanner.scan();
@@ -101,7 +101,7 @@ describe('Scanner', () => {
 			throw new Error('aborted');
 		};
 
-		const scanner = new Scanner({containers: engine([container({name: 'a', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]})]), registry, memory: memory()});
+		const scanner = new Scanner({hosts: oneHost(engine([container({name: 'a', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]})])), registry, memory: memory()});
 		await expect(scanner.scan(controller.signal)).rejects.toThrow('stopped by the user');
 	});
 });
@@ -131,7 +131,7 @@ describe('Scanner with a slow registry', () => {
 			registry.tags.set(`fast.example/app${index}:1`, {digest: digest('a'), mediaType: ''});
 		}
 
-		const scanner = new Scanner({containers: engine(containers), registry, memory: memory(), concurrency: 2});
+		const scanner = new Scanner({hosts: oneHost(engine(containers)), registry, memory: memory(), concurrency: 2});
 		const done: string[] = [];
 		scanner.subscribe(event => {
 			if (event.type === 'result') {
@@ -164,7 +164,7 @@ describe('Scanner and the engine', () => {
 			asked.push(imageId);
 			return {os: 'linux', architecture: 'amd64'};
 		}};
-		const {report} = await new Scanner({containers: source, registry, memory: memory()}).scan();
+		const {report} = await new Scanner({hosts: oneHost(source), registry, memory: memory()}).scan();
 		expect(asked).toEqual([digest('1')]);
 		expect(report.containers.map(result => [result.name, result.verdict.status, result.platform?.architecture ?? null])).toEqual([
 			['a', 'up-to-date', 'amd64'], ['b', 'up-to-date', 'amd64'], ['c', 'up-to-date', null],

@@ -1,9 +1,8 @@
 import {readFile, readdir, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {beforeEach, describe, expect, it} from 'vitest';
-import {StoreError} from '../../source/core/errors.ts';
 import {JsonStore, rememberScan, scanMemory} from '../../source/store/store.ts';
-import {summarize} from '../../source/core/types.ts';
+import {summarize, type ContainerResult, type HostReport, type ScanReport} from '../../source/core/types.ts';
 import {temporaryDirectory} from '../helpers/temporary.ts';
 
 let dir: string;
@@ -26,17 +25,6 @@ describe('JsonStore', () => {
 		expect(await readdir(join(dir, 'nested'))).toEqual(['updock.json']);
 	});
 
-	it('re-reads before every change, so two writers do not undo each other', async () => {
-		const path = join(dir, 'updock.json');
-		const one = new JsonStore(path);
-		const two = new JsonStore(path);
-		await one.load();
-		await two.load();
-		await one.update(data => data.exclusions.push({id: data.nextExclusionId++, pattern: 'a/*', createdAt: ''}));
-		await two.update(data => data.exclusions.push({id: data.nextExclusionId++, pattern: 'b/*', createdAt: ''}));
-		expect((await one.load()).exclusions).toEqual([{id: 1, pattern: 'a/*', createdAt: ''}, {id: 2, pattern: 'b/*', createdAt: ''}]);
-	});
-
 	it('does not write when the change throws', async () => {
 		const path = join(dir, 'updock.json');
 		await writeFile(path, '{"pins":[]}');
@@ -46,29 +34,11 @@ describe('JsonStore', () => {
 		expect(await readFile(path, 'utf8')).toBe('{"pins":[]}');
 	});
 
-	it.each([
-		['{"pins": [', /not valid JSON/],
-		['null', /top level is not an object/],
-		['{"version": 2}', /newer updock/],
-		['{"version": "1"}', /"version"/],
-		['{"exclusions": [{"pattern": 1}]}', /"exclusions"/],
-		['{"lastScan": 5}', /"lastScan"/],
-	])('refuses %s by path and leaves it alone', async (content, message) => {
-		const path = join(dir, 'updock.json');
-		await writeFile(path, content);
-		const store = new JsonStore(path);
-		const error = await store.update(data => data.pins.push({name: 'x', containerId: 'y', pinnedAt: ''})).catch((caught: unknown) => caught);
-		expect(error).toBeInstanceOf(StoreError);
-		expect((error as StoreError).message).toContain(path);
-		expect((error as StoreError).message).toMatch(message);
-		expect(await readFile(path, 'utf8')).toBe(content);
-	});
-
 	it('remembers scans and platform resolutions, bounded', async () => {
 		const store = new JsonStore(join(dir, 'updock.json'));
 		const learned = new Map([[`sha256:${'a'.repeat(64)}|linux/amd64`, {manifestDigest: `sha256:${'b'.repeat(64)}`, configDigest: `sha256:${'c'.repeat(64)}`}]]);
 		await store.update(data => {
-			rememberScan(data, {scannedAt: '2026-01-01T00:00:00.000Z', durationMs: 5, containers: [], summary: summarize([])}, learned, new Date('2026-01-01T00:00:00.000Z'));
+			rememberScan(data, {scannedAt: '2026-01-01T00:00:00.000Z', hosts: [], durationMs: 5, containers: [], summary: summarize([])}, learned, new Date('2026-01-01T00:00:00.000Z'));
 		});
 		const memory = scanMemory(await store.load());
 		expect(memory.platformImage(`sha256:${'a'.repeat(64)}`, {os: 'linux', architecture: 'amd64'})).toEqual(learned.values().next().value);
@@ -81,5 +51,25 @@ describe('JsonStore', () => {
 		const data = await store.load();
 		expect(Object.keys(data.platformImages)).toHaveLength(2000);
 		expect(data.platformImages[`sha256:${'a'.repeat(64)}|linux/amd64`]).toBeUndefined();
+	});
+
+	it('merges a partial scan by host and id, and the hosts it reports', async () => {
+		const store = new JsonStore(join(dir, 'updock.json'));
+		const row = (host: string, id: string, status: 'up-to-date' | 'update-available'): ContainerResult => ({
+			host, kind: 'container', service: null, id, name: `web-${id}`, image: 'nginx:1', state: 'running', imageId: '', platform: null,
+			reference: 'docker.io/library/nginx:1', verdict: {status, localDigest: 'sha256:1', remoteDigest: status === 'up-to-date' ? 'sha256:1' : 'sha256:2'},
+		});
+		const hostReport = (name: string, state: 'ok' | 'error'): HostReport => ({name, address: `tcp://${name}:2375`, state, error: state === 'ok' ? null : 'refused', total: 1});
+		const report = (containers: ContainerResult[], hosts: HostReport[]): ScanReport => ({scannedAt: '2026-01-01T00:00:00.000Z', hosts, durationMs: 1, containers, summary: summarize(containers)});
+		await store.update(data => {
+			rememberScan(data, report([row('a', 'c1', 'up-to-date'), row('b', 'c1', 'up-to-date')], [hostReport('a', 'ok'), hostReport('b', 'ok')]), new Map(), new Date());
+		});
+		await store.update(data => {
+			rememberScan(data, report([row('b', 'c1', 'update-available'), row('b', 'c2', 'up-to-date')], [hostReport('b', 'error')]), new Map(), new Date(), true);
+		});
+		const {lastScan} = await store.load();
+		expect(lastScan?.containers.map(result => `${result.host}/${result.id}:${result.verdict.status}`)).toEqual(['a/c1:up-to-date', 'b/c1:update-available', 'b/c2:up-to-date']);
+		expect(lastScan?.summary).toMatchObject({total: 3, updateAvailable: 1});
+		expect(lastScan?.hosts.map(host => `${host.name}:${host.state}`)).toEqual(['a:ok', 'b:error']);
 	});
 });

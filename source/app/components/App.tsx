@@ -2,12 +2,13 @@ import {Box, useApp, useInput, useWindowSize, type Key} from 'ink';
 import {useMemo, useReducer} from 'react';
 import type {LiveRow} from '../../core/live-model.ts';
 import {familiarName, parseReference} from '../../core/reference.ts';
+import {optionalColumns} from '../../core/status.ts';
 import {useLive, type LiveSource} from '../hooks/use-live.ts';
 import {useNow} from '../hooks/use-now.ts';
 import {useTable} from '../hooks/use-table.ts';
-import {visibleRows} from '../state/rows.ts';
+import {sortKeysFor, visibleRows} from '../state/rows.ts';
 import {initialViewState, viewReducer, type ExcludeChoice} from '../state/view-reducer.ts';
-import {Detail, detailHeight} from './Detail.tsx';
+import {Detail, detailBaseHeight, detailHeight} from './Detail.tsx';
 import {Footer} from './Footer.tsx';
 import {Header} from './Header.tsx';
 import {Help} from './Help.tsx';
@@ -31,8 +32,14 @@ export interface AppProps {
 const headerLines = 2;
 const tableHeaderLines = 1;
 const footerLines = 1;
-// Ink clears the whole screen when a frame is as tall as the terminal: stay one line short.
+/**
+ * The frame is one line shorter than the terminal and Ink ends it with a newline: together they fill
+ * the screen exactly, so the header lands on the top line wherever the cursor was when the alternate
+ * screen opened (it keeps the cursor's row), and the footer on the bottom one.
+ */
 const spareLines = 1;
+/** Table rows kept on screen however tall the detail pane would like to be. */
+const minTableLines = 3;
 
 export function excludeChoice(row: LiveRow): ExcludeChoice {
 	try {
@@ -51,9 +58,27 @@ export function App({source, actions, color}: AppProps) {
 	const now = useNow();
 	const {exit} = useApp();
 	const [view, dispatch] = useReducer(viewReducer, initialViewState);
-	const shown = useMemo(() => visibleRows(snapshot.rows, view), [snapshot.rows, view.filter, view.updatesOnly, view.sort]);
+	const optional = useMemo(() => optionalColumns(snapshot.rows.map(row => row.result)), [snapshot.rows]);
+	const sortKeys = sortKeysFor(optional.risk);
+	// A sort that no longer applies (risk, once no row has one) falls back to the first, on screen too.
+	const sort = sortKeys.includes(view.sort) ? view.sort : 'status';
+	const shown = useMemo(() => visibleRows(snapshot.rows, {filter: view.filter, updatesOnly: view.updatesOnly, sort}), [snapshot.rows, view.filter, view.updatesOnly, sort]);
 	const ids = useMemo(() => shown.map(row => row.id), [shown]);
-	const tableHeight = Math.max(1, rows - headerLines - tableHeaderLines - footerLines - spareLines - (view.detail ? detailHeight : 0));
+	const hosts = useMemo(() => new Set(snapshot.rows.map(row => row.host)).size > 1, [snapshot.rows]);
+	const fixedLines = headerLines + tableHeaderLines + footerLines + spareLines;
+	// Room for the tallest pane any shown row needs, so moving between rows never resizes the table; but never so tall the table goes.
+	const tallest = useMemo(() => {
+		let needed = view.detail ? detailHeight(undefined) : 0;
+		let base = needed;
+		for (const row of view.detail ? shown : []) {
+			needed = Math.max(needed, detailHeight(row));
+			base = Math.max(base, detailBaseHeight(row.kind));
+		}
+
+		return {needed, base};
+	}, [shown, view.detail]);
+	const pane = Math.min(tallest.needed, Math.max(tallest.base, rows - fixedLines - minTableLines));
+	const tableHeight = Math.max(1, rows - fixedLines - pane);
 	const [table, navigate] = useTable(ids, tableHeight);
 	const selected = shown.find(row => row.id === table.selectedId);
 
@@ -87,7 +112,7 @@ export function App({source, actions, color}: AppProps) {
 		} else if (input === 'a') {
 			dispatch({type: 'toggle-updates-only'});
 		} else if (input === 'o') {
-			dispatch({type: 'cycle-sort'});
+			dispatch({type: 'cycle-sort', keys: sortKeys});
 		} else if (input === '?') {
 			dispatch({type: 'open-help'});
 		} else if (key.escape && view.detail) {
@@ -138,13 +163,15 @@ export function App({source, actions, color}: AppProps) {
 	}, {isActive: view.focus === 'exclude'});
 
 	return (
-		<Box flexDirection='column' width={columns}>
+		<Box flexDirection='column' width={columns} height={Math.max(1, rows - spareLines)}>
 			<Header snapshot={snapshot} now={now} color={color} width={columns}/>
-			{view.focus === 'help'
-				? <Help height={tableHeight + tableHeaderLines}/>
-				: <Table rows={shown} selectedId={table.selectedId} offset={table.offset} height={tableHeight} width={columns} now={now} color={color}/>}
-			{view.detail && view.focus !== 'help' ? <Detail row={selected} now={now} color={color} width={columns}/> : null}
-			<Footer view={view} notice={snapshot.notice} color={color}/>
+			<Box flexDirection='column' flexGrow={1}>
+				{view.focus === 'help'
+					? <Help height={tableHeight + tableHeaderLines}/>
+					: <Table rows={shown} selectedId={table.selectedId} offset={table.offset} height={tableHeight} width={columns} now={now} color={color} hosts={hosts} optional={optional}/>}
+			</Box>
+			{view.detail && view.focus !== 'help' ? <Detail row={selected} now={now} color={color} width={columns} height={pane}/> : null}
+			<Footer view={{...view, sort}} notice={snapshot.notice} color={color}/>
 		</Box>
 	);
 }

@@ -1,5 +1,7 @@
 import {Box, Text} from 'ink';
 import type {LiveSnapshot} from '../../core/live-model.ts';
+import {hasNewerVersion, newerLook, statusOrder} from '../../core/status.ts';
+import {safeTerminalText} from '../../core/terminal-text.ts';
 import {formatAge, formatCountdown, rowStatus, type RowStatus} from '../state/rows.ts';
 import {statusLook} from '../theme.ts';
 
@@ -10,14 +12,14 @@ export interface HeaderProps {
 	readonly width: number;
 }
 
-const order: readonly RowStatus[] = ['update-available', 'error', 'checking', 'up-to-date', 'unknown', 'pinned', 'excluded'];
-
 /** Engine, counts by status, last and next scan, progress; a banner when the engine is gone. */
 export function Header({snapshot, now, color, width}: HeaderProps) {
 	const counts = new Map<RowStatus, number>();
+	let newer = 0;
 	for (const row of snapshot.rows) {
 		const status = rowStatus(row);
 		counts.set(status, (counts.get(status) ?? 0) + 1);
+		newer += hasNewerVersion(row.result) ? 1 : 0;
 	}
 
 	const {scan, engine} = snapshot;
@@ -40,7 +42,11 @@ export function Header({snapshot, now, color, width}: HeaderProps) {
 		timing += ' · some rows are from the last run';
 	}
 
-	const summary = order.filter(status => (counts.get(status) ?? 0) > 0).map(status => `${statusLook[status].symbol}${counts.get(status)} ${statusLook[status].label}`).join('  ');
+	const summary = [
+		...statusOrder.filter(status => (counts.get(status) ?? 0) > 0).map(status => `${statusLook[status].symbol}${counts.get(status)} ${statusLook[status].label}`),
+		// Not a status: rows counted here are counted under their status too. Left out at zero, as they are.
+		...(newer > 0 ? [`${newerLook.symbol}${newer} ${newerLook.label}`] : []),
+	].join('  ');
 	return (
 		<Box flexDirection='column' width={width}>
 			<Text wrap='truncate'>
@@ -48,8 +54,8 @@ export function Header({snapshot, now, color, width}: HeaderProps) {
 				{`  ${summary || 'no containers'}  (${snapshot.rows.length} container${snapshot.rows.length === 1 ? '' : 's'})`}
 			</Text>
 			{engine.status === 'unreachable'
-				? <Text color={color ? 'red' : undefined} bold wrap='truncate'>{`! ${engine.message ?? 'The Docker engine is unreachable.'} Retrying in ${formatCountdown(engine.retryAt, now) ?? 'a moment'}.`}</Text>
-				: <Text dimColor wrap='truncate'>{`${engine.address} · ${timing}`}</Text>}
+				? <Text color={color ? 'red' : undefined} bold wrap='truncate'>{`! ${safeTerminalText(engine.message ?? 'The Docker engine is unreachable.')} Retrying in ${formatCountdown(engine.retryAt, now) ?? 'a moment'}.`}</Text>
+				: <Text dimColor wrap='truncate'>{safeTerminalText(`${engine.address} · ${timing}`)}</Text>}
 		</Box>
 	);
 }

@@ -10,8 +10,8 @@ export const keyHelp: ReadonlyArray<readonly [string, string]> = [
 	['x', 'exclude its image (asks first)'],
 	['u', 'remove the exclusion matching its image'],
 	['/', 'filter by name or image (Enter keeps, Esc clears)'],
-	['a', 'only containers with updates'],
-	['o', 'sort: status, name, image, age'],
+	['a', 'only containers with updates or newer versions'],
+	['o', 'sort: status, name, image, age, risk (with --vulns on)'],
 	['?', 'this help'],
 	['q  Ctrl-C', 'quit'],
 ];

@@ -1,45 +1,45 @@
 import type {LiveRow} from '../../core/live-model.ts';
-import type {ScanStatus} from '../../core/types.ts';
+import {hasNewerVersion, statusRank, type DisplayStatus} from '../../core/status.ts';
 
-export type SortKey = 'status' | 'name' | 'image' | 'age';
-export const sortKeys: readonly SortKey[] = ['status', 'name', 'image', 'age'];
+export type SortKey = 'status' | 'name' | 'image' | 'age' | 'risk';
+
+/** The keys `o` cycles through: `risk` only when some row has a risk (`--vulns on`), where it means something. */
+export function sortKeysFor(risk: boolean): readonly SortKey[] {
+	return risk ? ['status', 'name', 'image', 'age', 'risk'] : ['status', 'name', 'image', 'age'];
+}
 
 export interface RowQuery {
 	/** Case-insensitive text matched against name and image. */
 	readonly filter: string;
+	/** Only rows with an update or a newer version. */
 	readonly updatesOnly: boolean;
 	readonly sort: SortKey;
 }
 
 /** Status of a row for display: `checking` before its first verdict. */
-export type RowStatus = ScanStatus | 'checking';
+export type RowStatus = DisplayStatus;
 
 export function rowStatus(row: LiveRow): RowStatus {
 	return row.result === null ? 'checking' : row.result.verdict.status;
 }
 
-const statusRank: Record<RowStatus, number> = {
-	'update-available': 0,
-	error: 1,
-	checking: 2,
-	'up-to-date': 3,
-	unknown: 4,
-	pinned: 5,
-	excluded: 6,
-};
-
 /** The rows to show, filtered and sorted; ties by name so the order is stable across rescans. */
 export function visibleRows(rows: readonly LiveRow[], query: RowQuery): LiveRow[] {
 	const needle = query.filter.trim().toLowerCase();
-	const shown = rows.filter(row => (!query.updatesOnly || rowStatus(row) === 'update-available')
+	const shown = rows.filter(row => (!query.updatesOnly || rowStatus(row) === 'update-available' || hasNewerVersion(row.result))
 		&& (needle === '' || row.name.toLowerCase().includes(needle) || row.image.toLowerCase().includes(needle)));
 	const byName = (a: LiveRow, b: LiveRow): number => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+	const byStatus = (a: LiveRow, b: LiveRow): number => statusRank(rowStatus(a)) - statusRank(rowStatus(b)) || byName(a, b);
+	// Rows without a risk (not assessed, or it failed) after every row with one, even a `none 0`.
+	const riskScore = (row: LiveRow): number => row.result?.risk?.score ?? -1;
 	const compare: Record<SortKey, (a: LiveRow, b: LiveRow) => number> = {
-		status: (a, b) => statusRank[rowStatus(a)] - statusRank[rowStatus(b)] || byName(a, b),
+		status: byStatus,
 		name: byName,
 		image: (a, b) => a.image.localeCompare(b.image) || byName(a, b),
 		// Oldest check first: what most needs a look.
 		age: (a, b) => (a.checkedAt ?? '').localeCompare(b.checkedAt ?? '') || byName(a, b),
+		// Highest first: what the update fixes matters most.
+		risk: (a, b) => riskScore(b) - riskScore(a) || byStatus(a, b),
 	};
 	return shown.sort(compare[query.sort]);
 }

@@ -1,4 +1,4 @@
-import {sortKeys, type SortKey} from './rows.ts';
+import type {SortKey} from './rows.ts';
 
 /** Which part of the screen has the keyboard: one `useInput` each, switched with `isActive`. */
 export type Focus = 'table' | 'filter' | 'help' | 'exclude';
@@ -21,7 +21,8 @@ export interface ViewState {
 export type ViewAction =
 	| {readonly type: 'toggle-detail'}
 	| {readonly type: 'toggle-updates-only'}
-	| {readonly type: 'cycle-sort'}
+	/** To the next of `keys` (the sort keys that apply now), or the first when the current one does not apply. */
+	| {readonly type: 'cycle-sort'; readonly keys: readonly SortKey[]}
 	| {readonly type: 'open-help'}
 	| {readonly type: 'open-filter'}
 	| {readonly type: 'filter-input'; readonly text: string}
@@ -44,7 +45,7 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
 		}
 
 		case 'cycle-sort': {
-			return {...state, sort: sortKeys[(sortKeys.indexOf(state.sort) + 1) % sortKeys.length]!};
+			return {...state, sort: action.keys[(action.keys.indexOf(state.sort) + 1) % action.keys.length] ?? 'status'};
 		}
 
 		case 'open-help': {

@@ -1,0 +1,106 @@
+import {describeError} from './errors.ts';
+import {forEachLimit} from './limit.ts';
+import type {RegistryClient} from './ports.ts';
+import type {ImageReference} from './reference.ts';
+import type {ScanStep, ScanStepInput} from './scanner.ts';
+import {rowKey, type Enrichment, type Platform, type WorkloadKind} from './types.ts';
+
+/** One row whose known vulnerabilities are wanted. */
+export interface VulnerabilityItem {
+	/** `rowKey` of the row. */
+	readonly key: string;
+	readonly host: string;
+	readonly kind: WorkloadKind;
+	/** The container to read package files from; for a service, none (its SBOM only). */
+	readonly containerId: string | null;
+	readonly reference: ImageReference;
+	readonly platform: Platform | null;
+	/** The registry digest the container runs (an index or a manifest). */
+	readonly currentDigest: string;
+	/** The digest an update would bring: the tag's new digest, or the newest compatible version's. */
+	readonly targetDigest: string | null;
+	/** This platform's manifest inside `targetDigest`, when the scan resolved it (the tag's own update). */
+	readonly targetPlatformManifestDigest: string | undefined;
+}
+
+/** Packages and their known vulnerabilities: `vulnerabilities`, `vulnerabilitiesError`, `risk`, `topVulnerabilities` per key. */
+export interface VulnerabilitySource {
+	assess(items: readonly VulnerabilityItem[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>>;
+}
+
+/**
+ * The scan step that looks up known vulnerabilities of what a container runs and of what its update
+ * would bring (opt-in: it sends package names and versions to OSV). Never changes a verdict.
+ */
+export class VulnerabilitiesStep implements ScanStep {
+	readonly name = 'vulnerabilities';
+	readonly #source: VulnerabilitySource;
+	readonly #registry: Pick<RegistryClient, 'headTag'>;
+
+	constructor(source: VulnerabilitySource, registry: Pick<RegistryClient, 'headTag'>) {
+		this.#source = source;
+		this.#registry = registry;
+	}
+
+	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>> {
+		const added = new Map<string, Enrichment>();
+		const items: VulnerabilityItem[] = [];
+		// A newer version's digest costs one HEAD per tag, asked only here, where the user opted in.
+		const newerDigests = new Map<string, Promise<string | null>>();
+		await forEachLimit(rows, 8, async ({result, facts, reference}) => {
+			const {verdict} = result;
+			if ((verdict.status !== 'up-to-date' && verdict.status !== 'update-available') || reference === null) {
+				added.set(rowKey(result), {vulnerabilities: null, vulnerabilitiesError: null, risk: null});
+				return;
+			}
+
+			let targetDigest: string | null = verdict.status === 'update-available' ? verdict.remoteDigest : null;
+			let targetPlatformManifestDigest = result.targetImage?.manifestDigest;
+			const newest = result.newer?.at(-1)?.tag;
+			if (newest !== undefined) {
+				targetPlatformManifestDigest = undefined;
+				const target: ImageReference = {...reference, tag: newest, digest: null};
+				const key = `${target.registry}/${target.repository}:${newest}`;
+				let pending = newerDigests.get(key);
+				if (pending === undefined) {
+					pending = this.#registry.headTag(target, signal).then(remote => remote.digest, () => null);
+					newerDigests.set(key, pending);
+				}
+
+				targetDigest = await pending ?? targetDigest;
+			}
+
+			items.push({
+				key: rowKey(result),
+				host: result.host,
+				kind: facts.kind,
+				containerId: facts.kind === 'container' ? facts.id : null,
+				reference,
+				platform: result.platform,
+				currentDigest: verdict.localDigest,
+				targetDigest,
+				targetPlatformManifestDigest,
+			});
+		});
+
+		try {
+			for (const [key, enrichment] of await this.#source.assess(items, signal)) {
+				added.set(key, enrichment);
+			}
+		} catch (error) {
+			if (signal?.aborted) {
+				throw error;
+			}
+
+			for (const item of items) {
+				added.set(item.key, this.failed(describeError(error)));
+			}
+		}
+
+		return added;
+	}
+
+	failed(message: string): Enrichment {
+		return {vulnerabilities: null, vulnerabilitiesError: message, risk: null};
+	}
+}

@@ -1,0 +1,86 @@
+/**
+ * The parts of Engine API answers updock reads, as schemas: an answer of another shape is reported as
+ * such (naming the field), never half-used. Unknown keys are dropped.
+ */
+import {z} from 'zod';
+
+const labels = z.record(z.string(), z.string()).nullish().transform(value => value ?? {});
+const strings = z.array(z.string()).nullish().transform(value => value ?? []);
+
+export const containerSummarySchema = z.object({
+	Id: z.string().min(1),
+	Names: strings,
+	/** The reference as created, or the image id once that reference points elsewhere. */
+	Image: z.string(),
+	ImageID: z.string(),
+	State: z.string(),
+	Labels: labels,
+});
+export type ContainerSummary = z.infer<typeof containerSummarySchema>;
+export const containerListSchema = z.array(containerSummarySchema);
+
+export const imageListSchema = z.array(z.object({
+	Id: z.string(),
+	RepoDigests: strings,
+}));
+
+export const containerInspectSchema = z.object({
+	Id: z.string().min(1),
+	Name: z.string(),
+	Image: z.string(),
+	Config: z.object({Image: z.string()}),
+	State: z.object({Status: z.string()}),
+});
+
+export const imageInspectSchema = z.object({
+	Os: z.string(),
+	Architecture: z.string(),
+	Variant: z.string().nullish(),
+});
+
+export const infoSchema = z.object({
+	DriverStatus: z.array(z.array(z.string())).nullish(),
+	RegistryConfig: z.object({
+		IndexConfigs: z.record(z.string(), z.object({Name: z.string().optional(), Secure: z.boolean().optional()})).nullish(),
+		InsecureRegistryCIDRs: z.array(z.string()).nullish(),
+	}).nullish(),
+	OSType: z.string().nullish(),
+	Architecture: z.string().nullish(),
+	Swarm: z.object({
+		LocalNodeState: z.string().nullish(),
+		ControlAvailable: z.boolean().nullish(),
+	}).nullish(),
+});
+export type EngineInfoAnswer = z.infer<typeof infoSchema>;
+
+export const versionSchema = z.object({ApiVersion: z.string()});
+
+const count = z.number().int().min(0).max(1_000_000_000);
+
+export const serviceSchema = z.object({
+	ID: z.string().min(1),
+	Spec: z.object({
+		Name: z.string(),
+		Labels: labels,
+		Mode: z.object({
+			Replicated: z.object({Replicas: count.nullish()}).nullish(),
+			Global: z.object({}).nullish(),
+			ReplicatedJob: z.object({}).nullish(),
+			GlobalJob: z.object({}).nullish(),
+		}).nullish(),
+		TaskTemplate: z.object({
+			ContainerSpec: z.object({Image: z.string().nullish()}).nullish(),
+		}).nullish(),
+	}),
+	ServiceStatus: z.object({RunningTasks: count, DesiredTasks: count}).nullish(),
+});
+export type ServiceAnswer = z.infer<typeof serviceSchema>;
+export const serviceListSchema = z.array(serviceSchema);
+
+/** `X-Docker-Container-Path-Stat` of an archive answer (base64 JSON). */
+export const pathStatSchema = z.object({
+	name: z.string(),
+	size: z.number(),
+	mode: z.number(),
+	linkTarget: z.string().nullish(),
+});

@@ -1,0 +1,459 @@
+import {once} from 'node:events';
+import {chmod, lstat, readFile, unlink} from 'node:fs/promises';
+import {connect} from 'node:net';
+import process from 'node:process';
+import type {FastifyInstance} from 'fastify';
+import {pino, type Logger} from 'pino';
+import packageJson from '../package.json' with {type: 'json'};
+import type {Config} from './config.ts';
+import {caughtUp, eventKey, raisedEvents, type AvailableEvent} from './core/alerts.ts';
+import {ConfigError, describeError, RegistryError} from './core/errors.ts';
+import {LiveModel} from './core/live-model.ts';
+import {LiveSession} from './core/live-session.ts';
+import {planScan} from './core/plan.ts';
+import {ScanLoop, type ScanEnd} from './core/scan-loop.ts';
+import {Scanner, type ScanOutcome} from './core/scanner.ts';
+import type {HostReport, ImageStore} from './core/types.ts';
+import {watchEngine} from './docker/events.ts';
+import {buildApi} from './http/app.ts';
+import {ServeMetrics} from './http/metrics.ts';
+import {ScanHistory} from './http/scan-history.ts';
+import {ServeBackend} from './http/serve-backend.ts';
+import {Deliveries} from './notify/deliveries.ts';
+import {makeNotifiers} from './notify/notifiers.ts';
+import {NotifyHttp} from './notify/post.ts';
+import {RegistryAuth} from './registry/auth.ts';
+import {HttpRegistryClient} from './registry/client.ts';
+import {DockerConfigCredentials} from './registry/credentials.ts';
+import {RegistryHttp, userAgent, type HttpOptions, type HttpRequest, type HttpResponse} from './registry/http.ts';
+import {dryRunJson} from './report/dry-run.ts';
+import type {ListenAddress, ServeCommand, TokenSource} from './serve-config.ts';
+import {forgetAnnouncement, JsonSettings, JsonStore, lastAnnouncement, rememberScan, scanMemory} from './store/store.ts';
+import {engineHosts, registryTrust, scanSteps, type EngineHosts} from './wiring.ts';
+
+/** Never logged: whatever a credential or token may be called. */
+const redactPaths = ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization', 'token', '*.token', 'password', '*.password', 'secret', '*.secret'];
+
+/**
+ * `updock serve`: the scan loop of the live view without a terminal, the HTTP API, and notifications
+ * of new updates, until SIGINT or SIGTERM. Returns the exit status.
+ * @throws ConfigError (exit 64) for an unusable token file or listen address.
+ */
+export async function runServe(config: Config): Promise<number> {
+	const {command} = config;
+	if (command.kind !== 'serve') {
+		throw new Error(`runServe got "${command.kind}"`);
+	}
+
+	const stopping = stopSignal();
+	const logger = pino({level: command.logLevel, redact: {paths: redactPaths, censor: '[redacted]'}, timestamp: pino.stdTimeFunctions.isoTime, base: {pid: process.pid}});
+	const token = await readApiToken(command.token);
+	const service = await wireService(config, command, logger);
+	let listening = false;
+	let app: FastifyInstance | undefined;
+	try {
+		app = await buildApi({backend: service.backend, logger, token, version: packageJson.version});
+		await listen(app, command.listen);
+		listening = true;
+		logger.info({listen: command.listen.display, auth: token !== undefined, notify: command.notify.map(target => target.display), hosts: service.hosts.hosts.map(host => host.name), intervalMs: config.intervalMs}, `updock ${packageJson.version} serves on ${command.listen.display}`);
+		service.start();
+		const signal = await stopping;
+		logger.info({signal}, `Stopping on ${signal}`);
+	} finally {
+		// No new requests first (those still in flight are answered); then the loop stops.
+		await app?.close();
+		await service.stop();
+		if (listening) {
+			await removeSocket(command.listen);
+		}
+
+		logger.info('Stopped');
+		logger.flush();
+	}
+
+	return 0;
+}
+
+/** The running parts of the service: built in one place, so the engines and scanner are wired as the live view's. */
+interface Service {
+	readonly hosts: EngineHosts;
+	readonly backend: ServeBackend;
+	start(): void;
+	/** Abort the running scan, wait for what it saves, stop retries and watchers, close connections. */
+	stop(): Promise<void>;
+}
+
+async function wireService(config: Config, command: ServeCommand, logger: Logger): Promise<Service> {
+	const metrics = new ServeMetrics();
+	// Read before anything connects: a broken file stops `serve` with its path in the message.
+	const data = await new JsonStore(config.dbPath).load();
+	const hosts = engineHosts(config, data.hosts);
+	const store = new JsonStore(config.dbPath, {defaultHost: hosts.defaultHost});
+	const settings = new JsonSettings(store, {defaultHost: hosts.defaultHost});
+	const engines = hosts.hosts.map(host => host.engine);
+	const http = new CountingRegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent, trust: registryTrust(config, engines)}, metrics.registryRequest);
+	const credentials = new DockerConfigCredentials(config.dockerConfigPath, {envJson: config.dockerAuthConfig});
+	const client = new HttpRegistryClient(http, new RegistryAuth(http, credentials));
+	const model = new LiveModel(hosts.hosts.map(host => host.address).join(', '));
+	model.loadLastRun(data.lastScan);
+	let lastHosts: readonly HostReport[] = data.lastScan?.hosts ?? [];
+
+	const steps = await scanSteps(config, client, hosts.hosts);
+	const scanner = new Scanner({
+		hosts: hosts.hosts,
+		defaultHost: hosts.defaultHost,
+		registry: client,
+		steps: steps.steps,
+		memory: async () => {
+			const saved = await store.load();
+			steps.memory.load(saved);
+			return scanMemory(saved);
+		},
+		concurrency: config.concurrency,
+	});
+	const history = new ScanHistory();
+	scanner.subscribe(model.onScanEvent);
+	scanner.subscribe(history.onScanEvent);
+
+	const notifyHttp = new NotifyHttp({timeoutMs: Math.min(config.timeoutMs, 30_000)});
+	const alerts: Alerts = new Alerts({store, logger, enabled: command.notify.length > 0, deliveries: new Deliveries({
+		notifiers: makeNotifiers(command.notify, {http: notifyHttp, webhookSecret: command.webhookSecret, userAgent: `updock/${packageJson.version}`}),
+		version: packageJson.version,
+		onAttempt(attempt) {
+			metrics.notification(attempt.channel, attempt.result);
+			const line = {channel: attempt.channel, target: attempt.target, attempt: attempt.attempt, events: attempt.events, result: attempt.result, retryAt: attempt.retryAt};
+			if (attempt.result === 'success') {
+				logger.info(line, `Notified ${attempt.target} of ${attempt.events} update${attempt.events === 1 ? '' : 's'}`);
+			} else {
+				logger.warn({...line, error: attempt.error}, `Notification to ${attempt.target} failed: ${attempt.error ?? ''}`);
+			}
+		},
+		onDelivered: async (events): Promise<void> => alerts.delivered(events),
+	})});
+
+	const loop = new ScanLoop({
+		scanner,
+		model,
+		intervalMs: config.intervalMs,
+		async persist(outcome: ScanOutcome, partial: boolean) {
+			try {
+				await store.update(saved => {
+					rememberScan(saved, outcome.report, outcome.learned, new Date(), partial);
+					steps.memory.save(saved);
+					// Up to date again: falling behind later is news again.
+					for (const {host, name} of caughtUp(outcome.report.containers)) {
+						forgetAnnouncement(saved, host, name);
+					}
+				});
+			} catch (error) {
+				logger.error({error: describeError(error)}, `The results were not saved: ${describeError(error)}`);
+			}
+		},
+		onScanError(error) {
+			logger.error({error: describeError(error)}, `The scan could not run: ${describeError(error)}`);
+		},
+		onStarted: history.started,
+		onFinished(scan: ScanEnd) {
+			history.finished(scan);
+			if (scan.outcome === undefined) {
+				return;
+			}
+
+			const {report} = scan.outcome;
+			if (!scan.partial) {
+				lastHosts = report.hosts;
+				metrics.scanFinished(report.durationMs, scan.finishedAt);
+			}
+
+			logger.info({scanId: scan.id, partial: scan.partial, durationMs: report.durationMs, summary: report.summary, failedHosts: report.hosts.filter(host => host.state === 'error').map(host => ({name: host.name, error: host.error}))}, `Scan ${scan.id} ${scan.partial ? `of ${report.containers.length} container${report.containers.length === 1 ? '' : 's'} ` : ''}finished: ${report.summary.updateAvailable} update${report.summary.updateAvailable === 1 ? '' : 's'} available, ${report.summary.error} error${report.summary.error === 1 ? '' : 's'}`);
+			void alerts.afterScan(scan.id, scan.outcome.report.containers);
+		},
+	});
+
+	const session = new LiveSession({model, loop, hosts: hosts.hosts, settings, defaultHost: hosts.defaultHost});
+	const controller = new AbortController();
+	let running = false;
+	const backend = new ServeBackend({
+		model,
+		loop,
+		history,
+		settings,
+		defaultHost: hosts.defaultHost,
+		hosts: () => lastHosts,
+		async listContainers() {
+			const listed = await Promise.all(hosts.hosts.map(async host => host.engine.listContainers().catch(() => [])));
+			return listed.flat();
+		},
+		async dryRun() {
+			// As `updock dry-run --json`: the plan from the engines and the file, nothing sent to a registry.
+			const current = await store.load();
+			const listed = await Promise.all(hosts.hosts.map(async host => {
+				const [facts, imageStore] = await Promise.all([host.engine.listContainers(), host.engine.imageStore()]);
+				return {host, facts, imageStore};
+			}));
+			const imageStores = new Map<string, ImageStore>(listed.map(({host, imageStore}) => [host.name, imageStore]));
+			const plan = planScan(listed.flatMap(({facts}) => facts), {pins: current.pins, exclusions: current.exclusions, imageStores, defaultHost: hosts.defaultHost});
+			const schemes = await registryTrust(config, engines).schemes([...plan.checks.values()].map(reference => reference.registry));
+			const json = dryRunJson(plan, schemes);
+			return {
+				registries: json.registries.map(registry => ({...registry, checks: registry.checks.map(check => ({...check, containers: [...check.containers]}))})),
+				skipped: [...json.skipped],
+				summary: {...json.summary},
+			};
+		},
+		metrics,
+		healthy: () => running && !controller.signal.aborted,
+	});
+
+	const watching: Array<Promise<void>> = [];
+	return {
+		hosts,
+		backend,
+		start() {
+			running = true;
+			loop.start(controller.signal);
+			for (const host of hosts.hosts) {
+				let lost = false;
+				watching.push(watchEngine(host.engine, {
+					signal: controller.signal,
+					onEvent: () => {
+						session.engineChanged();
+					},
+					onStatus: status => {
+						if (status.status === 'connected') {
+							if (lost) {
+								lost = false;
+								logger.info({host: host.name}, `Reconnected to the engine of ${host.name}; scanning again`);
+								loop.scanSoon();
+							}
+						} else {
+							// One line when the engine goes; the retries that follow only at debug level.
+							logger[lost ? 'debug' : 'warn']({host: host.name, retryAt: status.retryAt.toISOString()}, status.message);
+							lost = true;
+						}
+					},
+				}).catch((error: unknown) => {
+					logger.error({host: host.name, error: describeError(error)}, `Stopped watching ${host.name}: ${describeError(error)}`);
+				}));
+			}
+		},
+		async stop() {
+			running = false;
+			controller.abort();
+			session.stop();
+			await loop.idle();
+			await alerts.close();
+			await Promise.all(watching);
+			await Promise.all([http.close(), notifyHttp.close(), steps.close(), hosts.close()]);
+		},
+	};
+}
+
+interface AlertsOptions {
+	readonly store: JsonStore;
+	readonly logger: Logger;
+	/** Some notifier is configured. */
+	readonly enabled: boolean;
+	readonly deliveries: Deliveries;
+}
+
+/**
+ * Raises `available` events after each scan and hands them to the notifiers; marks them announced
+ * in the JSON file once a channel took them. Without notifiers nothing is raised, so the first scan
+ * with one announces what is pending.
+ */
+class Alerts {
+	readonly #options: AlertsOptions;
+	/** When each undelivered event was first raised, so a retry after the next scan keeps its time. */
+	readonly #firstSeen = new Map<string, string>();
+	#checking: Promise<void> = Promise.resolve();
+
+	constructor(options: AlertsOptions) {
+		this.#options = options;
+	}
+
+	async afterScan(scanId: string, results: Parameters<typeof raisedEvents>[0]): Promise<void> {
+		if (!this.#options.enabled) {
+			return;
+		}
+
+		this.#checking = this.#checking.then(async () => {
+			try {
+				const data = await this.#options.store.load();
+				const events = raisedEvents(results, (host, name) => lastAnnouncement(data, host, name), new Date(), key => this.#firstSeen.get(key))
+					.filter(event => !this.#options.deliveries.inFlight(eventKey(event)));
+				if (events.length === 0) {
+					this.#options.logger.debug({scanId, events: 0}, `Scan ${scanId} raised nothing new to announce`);
+					return;
+				}
+
+				for (const event of events) {
+					if (!this.#firstSeen.has(eventKey(event))) {
+						this.#firstSeen.set(eventKey(event), event.detectedAt);
+					}
+				}
+
+				this.#options.logger.info({scanId, events: events.map(event => ({host: event.host, container: event.container.name, image: event.container.image, remoteDigest: event.remoteDigest}))}, `${events.length} new update${events.length === 1 ? '' : 's'} available`);
+				this.#options.deliveries.deliver(events);
+			} catch (error) {
+				this.#options.logger.error({error: describeError(error)}, `Could not work out what to announce: ${describeError(error)}`);
+			}
+		});
+		await this.#checking;
+	}
+
+	async delivered(events: readonly AvailableEvent[]): Promise<void> {
+		try {
+			await this.#options.store.markAnnounced(events.map(event => ({host: event.host, name: event.container.name, digest: event.remoteDigest})));
+			for (const event of events) {
+				this.#firstSeen.delete(eventKey(event));
+			}
+		} catch (error) {
+			this.#options.logger.error({error: describeError(error)}, `Delivered, but could not record it in the JSON file; the next scan may announce it again: ${describeError(error)}`);
+		}
+	}
+
+	async close(): Promise<void> {
+		await this.#checking;
+		await this.#options.deliveries.close();
+	}
+}
+
+/**
+ * Counts every registry request for `updock_registry_requests_total`.
+ * Wiring-level until the registry client offers an `onRequest` hook of its own.
+ */
+class CountingRegistryHttp extends RegistryHttp {
+	readonly #onRequest: (registry: string, method: string, status: number | null) => void;
+
+	constructor(options: HttpOptions, onRequest: (registry: string, method: string, status: number | null) => void) {
+		super(options);
+		this.#onRequest = onRequest;
+	}
+
+	override async send(request: HttpRequest): Promise<HttpResponse> {
+		try {
+			const response = await super.send(request);
+			this.#onRequest(request.registry, request.method, response.status);
+			return response;
+		} catch (error) {
+			this.#onRequest(request.registry, request.method, error instanceof RegistryError ? error.status : null);
+			throw error;
+		}
+	}
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+async function stopSignal(): Promise<string> {
+	return new Promise(resolve => {
+		const stop = (signal: string): void => {
+			process.off('SIGINT', stop);
+			process.off('SIGTERM', stop);
+			resolve(signal);
+		};
+
+		process.on('SIGINT', stop);
+		process.on('SIGTERM', stop);
+	});
+}
+
+/**
+ * The API token, if any: the variable's value, or the file's contents trimmed.
+ * @throws ConfigError when the file cannot be read or is empty.
+ */
+async function readApiToken(source: TokenSource): Promise<string | undefined> {
+	switch (source.kind) {
+		case 'none': {
+			return undefined;
+		}
+
+		case 'env': {
+			return source.token;
+		}
+
+		case 'file': {
+			let text: string;
+			try {
+				const stats = await lstat(source.path);
+				if (!stats.isFile() || stats.size > 4096) {
+					throw new ConfigError('--api-token-file', `--api-token-file ${source.path} is not a small regular file; put the token alone in a file.`);
+				}
+
+				text = await readFile(source.path, 'utf8');
+			} catch (error) {
+				if (error instanceof ConfigError) {
+					throw error;
+				}
+
+				throw new ConfigError('--api-token-file', `--api-token-file ${source.path} cannot be read: ${describeError(error)}.`);
+			}
+
+			const token = text.trim();
+			if (token === '' || /\s/.test(token)) {
+				throw new ConfigError('--api-token-file', `--api-token-file ${source.path} ${token === '' ? 'is empty' : 'holds more than one word'}: put the API token alone in it.`);
+			}
+
+			return token;
+		}
+	}
+}
+
+/**
+ * Listen on TCP, or on a unix socket made with mode 0660 (a stale socket file left by a process that
+ * died is replaced; any other file at that path is refused).
+ * @throws ConfigError naming --listen when the address cannot be used.
+ */
+async function listen(app: FastifyInstance, address: ListenAddress): Promise<void> {
+	if (address.kind === 'tcp') {
+		try {
+			await app.listen({host: address.host, port: address.port});
+		} catch (error) {
+			throw new ConfigError('--listen', `Cannot listen on ${address.display}: ${describeError(error)}.`);
+		}
+
+		return;
+	}
+
+	const existing = await lstat(address.path).catch(() => undefined);
+	if (existing !== undefined) {
+		if (!existing.isSocket()) {
+			throw new ConfigError('--listen', `${address.path} exists and is not a socket; updock does not replace it. Remove it or listen elsewhere.`);
+		}
+
+		if (await socketAnswers(address.path)) {
+			throw new ConfigError('--listen', `Another process listens on ${address.path}; stop it or listen elsewhere.`);
+		}
+
+		await unlink(address.path);
+	}
+
+	// The socket is created with the umask's mode: make it 0660 from the start, not after a chmod.
+	const umask = process.umask(0o117);
+	try {
+		await app.listen({path: address.path});
+	} catch (error) {
+		throw new ConfigError('--listen', `Cannot listen on ${address.display}: ${describeError(error)}.`);
+	} finally {
+		process.umask(umask);
+	}
+
+	await chmod(address.path, 0o660);
+}
+
+async function socketAnswers(path: string): Promise<boolean> {
+	const socket = connect(path);
+	try {
+		await once(socket, 'connect');
+		return true;
+	} catch {
+		return false;
+	} finally {
+		socket.destroy();
+	}
+}
+
+async function removeSocket(address: ListenAddress): Promise<void> {
+	if (address.kind === 'unix') {
+		await unlink(address.path).catch(() => undefined);
+	}
+}
