@@ -19,7 +19,9 @@ await build({
 	minifyWhitespace: true,
 	sourcemap: 'linked',
 	// React's production build: its development build is slower and larger in memory.
-	define: {'process.env.NODE_ENV': '"production"'},
+	// CommonJS in the bundle that looks for files beside itself (ssh2's WebAssembly loader) gets the
+	// chunk's own directory; a module that declares these names itself keeps its own.
+	define: {'process.env.NODE_ENV': '"production"', __dirname: 'import.meta.dirname', __filename: 'import.meta.filename'},
 	// Ink imports React's devtools only when DEV=true; it is not a dependency. ssh2 (in the chunk loaded
 	// only for ssh:// engines) tries its optional native parts in a try/catch and falls back to
 	// JavaScript: left out of the bundle, they load from node_modules when installed.

@@ -116,7 +116,7 @@ async function runOnEngines(config: Config, command: Command, data: Database, st
 			}
 
 			const added = await new JsonSettings(store, {defaultHost: engines.defaultHost}).pin(found.name, found.id, found.host);
-			const label = `${found.host}/${found.name}`;
+			const label = hostLabel(engines, found.host, found.name);
 			output.out(added ? `Pinned ${safe(label)}: updock will not check it until "updock unpin ${safe(label)}".` : `${safe(label)} is already pinned.`);
 			return 0;
 		}
@@ -210,6 +210,11 @@ async function findOnEveryHost(target: string, hosts: readonly EngineHost[]): Pr
 	return answers.flat();
 }
 
+/** `host/name` when there are several hosts, the bare name when there is one. */
+function hostLabel(engines: EngineHosts, host: string, name: string): string {
+	return engines.hosts.length > 1 ? `${host}/${name}` : name;
+}
+
 function describeHosts(hosts: readonly EngineHost[]): string {
 	return hosts.length === 1 ? hosts[0]!.address : `any of the hosts ${hosts.map(host => host.name).join(', ')}`;
 }
@@ -235,7 +240,7 @@ async function unpin(target: string, data: Database, store: JsonStore, output: O
 		}
 
 		if (!data.pins.some(candidate => pinMatches(candidate, found.host, found.name, engines.defaultHost))) {
-			output.out(`${safe(found.host)}/${safe(found.name)} is not pinned; nothing to do.`);
+			output.out(`${safe(hostLabel(engines, found.host, found.name))} is not pinned; nothing to do.`);
 			return 0;
 		}
 
@@ -243,7 +248,7 @@ async function unpin(target: string, data: Database, store: JsonStore, output: O
 	}
 
 	await settings.unpin(pin.name, pin.host);
-	output.out(`Unpinned ${safe(pin.host)}/${safe(pin.name)}: the next scan checks it again.`);
+	output.out(`Unpinned ${safe(hostLabel(engines, pin.host, pin.name))}: the next scan checks it again.`);
 	return 0;
 }
 

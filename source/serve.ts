@@ -1,13 +1,10 @@
-import {once} from 'node:events';
-import {chmod, lstat, readFile, unlink} from 'node:fs/promises';
-import {connect} from 'node:net';
 import process from 'node:process';
 import type {FastifyInstance} from 'fastify';
 import {pino, type Logger} from 'pino';
 import packageJson from '../package.json' with {type: 'json'};
 import type {Config} from './config.ts';
-import {caughtUp, eventKey, raisedEvents, type AvailableEvent} from './core/alerts.ts';
-import {ConfigError, describeError, RegistryError} from './core/errors.ts';
+import {caughtUp} from './core/alerts.ts';
+import {describeError, RegistryError} from './core/errors.ts';
 import {LiveModel} from './core/live-model.ts';
 import {LiveSession} from './core/live-session.ts';
 import {planScan} from './core/plan.ts';
@@ -16,9 +13,11 @@ import {Scanner, type ScanOutcome} from './core/scanner.ts';
 import type {HostReport, ImageStore} from './core/types.ts';
 import {watchEngine} from './docker/events.ts';
 import {buildApi} from './http/app.ts';
+import {listen, readApiToken, removeSocket} from './http/listen.ts';
 import {ServeMetrics} from './http/metrics.ts';
 import {ScanHistory} from './http/scan-history.ts';
 import {ServeBackend} from './http/serve-backend.ts';
+import {Announcer} from './notify/announcer.ts';
 import {Deliveries} from './notify/deliveries.ts';
 import {makeNotifiers} from './notify/notifiers.ts';
 import {NotifyHttp} from './notify/post.ts';
@@ -27,7 +26,7 @@ import {HttpRegistryClient} from './registry/client.ts';
 import {DockerConfigCredentials} from './registry/credentials.ts';
 import {RegistryHttp, userAgent, type HttpOptions, type HttpRequest, type HttpResponse} from './registry/http.ts';
 import {dryRunJson} from './report/dry-run.ts';
-import type {ListenAddress, ServeCommand, TokenSource} from './serve-config.ts';
+import type {ServeCommand} from './serve-config.ts';
 import {forgetAnnouncement, JsonSettings, JsonStore, lastAnnouncement, rememberScan, scanMemory} from './store/store.ts';
 import {engineHosts, registryTrust, scanSteps, type EngineHosts} from './wiring.ts';
 
@@ -116,7 +115,15 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 	scanner.subscribe(history.onScanEvent);
 
 	const notifyHttp = new NotifyHttp({timeoutMs: Math.min(config.timeoutMs, 30_000)});
-	const alerts: Alerts = new Alerts({store, logger, enabled: command.notify.length > 0, deliveries: new Deliveries({
+	const announcer: Announcer = new Announcer({
+		async announced() {
+			const saved = await store.load();
+			return (host, name) => lastAnnouncement(saved, host, name);
+		},
+		markAnnounced: async events => store.markAnnounced(events.map(event => ({host: event.host, name: event.container.name, digest: event.remoteDigest}))),
+		enabled: command.notify.length > 0,
+		log: logger,
+		deliveries: new Deliveries({
 		notifiers: makeNotifiers(command.notify, {http: notifyHttp, webhookSecret: command.webhookSecret, userAgent: `updock/${packageJson.version}`}),
 		version: packageJson.version,
 		onAttempt(attempt) {
@@ -128,8 +135,9 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 				logger.warn({...line, error: attempt.error}, `Notification to ${attempt.target} failed: ${attempt.error ?? ''}`);
 			}
 		},
-		onDelivered: async (events): Promise<void> => alerts.delivered(events),
-	})});
+		onDelivered: async (events): Promise<void> => announcer.delivered(events),
+		}),
+	});
 
 	const loop = new ScanLoop({
 		scanner,
@@ -166,7 +174,7 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 			}
 
 			logger.info({scanId: scan.id, partial: scan.partial, durationMs: report.durationMs, summary: report.summary, failedHosts: report.hosts.filter(host => host.state === 'error').map(host => ({name: host.name, error: host.error}))}, `Scan ${scan.id} ${scan.partial ? `of ${report.containers.length} container${report.containers.length === 1 ? '' : 's'} ` : ''}finished: ${report.summary.updateAvailable} update${report.summary.updateAvailable === 1 ? '' : 's'} available, ${report.summary.error} error${report.summary.error === 1 ? '' : 's'}`);
-			void alerts.afterScan(scan.id, scan.outcome.report.containers);
+			void announcer.afterScan(scan.id, scan.outcome.report.containers);
 		},
 	});
 
@@ -242,81 +250,11 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 			controller.abort();
 			session.stop();
 			await loop.idle();
-			await alerts.close();
+			await announcer.close();
 			await Promise.all(watching);
 			await Promise.all([http.close(), notifyHttp.close(), steps.close(), hosts.close()]);
 		},
 	};
-}
-
-interface AlertsOptions {
-	readonly store: JsonStore;
-	readonly logger: Logger;
-	/** Some notifier is configured. */
-	readonly enabled: boolean;
-	readonly deliveries: Deliveries;
-}
-
-/**
- * Raises `available` events after each scan and hands them to the notifiers; marks them announced
- * in the JSON file once a channel took them. Without notifiers nothing is raised, so the first scan
- * with one announces what is pending.
- */
-class Alerts {
-	readonly #options: AlertsOptions;
-	/** When each undelivered event was first raised, so a retry after the next scan keeps its time. */
-	readonly #firstSeen = new Map<string, string>();
-	#checking: Promise<void> = Promise.resolve();
-
-	constructor(options: AlertsOptions) {
-		this.#options = options;
-	}
-
-	async afterScan(scanId: string, results: Parameters<typeof raisedEvents>[0]): Promise<void> {
-		if (!this.#options.enabled) {
-			return;
-		}
-
-		this.#checking = this.#checking.then(async () => {
-			try {
-				const data = await this.#options.store.load();
-				const events = raisedEvents(results, (host, name) => lastAnnouncement(data, host, name), new Date(), key => this.#firstSeen.get(key))
-					.filter(event => !this.#options.deliveries.inFlight(eventKey(event)));
-				if (events.length === 0) {
-					this.#options.logger.debug({scanId, events: 0}, `Scan ${scanId} raised nothing new to announce`);
-					return;
-				}
-
-				for (const event of events) {
-					if (!this.#firstSeen.has(eventKey(event))) {
-						this.#firstSeen.set(eventKey(event), event.detectedAt);
-					}
-				}
-
-				this.#options.logger.info({scanId, events: events.map(event => ({host: event.host, container: event.container.name, image: event.container.image, remoteDigest: event.remoteDigest}))}, `${events.length} new update${events.length === 1 ? '' : 's'} available`);
-				this.#options.deliveries.deliver(events);
-			} catch (error) {
-				this.#options.logger.error({error: describeError(error)}, `Could not work out what to announce: ${describeError(error)}`);
-			}
-		});
-		await this.#checking;
-	}
-
-	async delivered(events: readonly AvailableEvent[]): Promise<void> {
-		try {
-			await this.#options.store.markAnnounced(events.map(event => ({host: event.host, name: event.container.name, digest: event.remoteDigest})));
-			for (const event of events) {
-				this.#firstSeen.delete(eventKey(event));
-			}
-		} catch (error) {
-			this.#options.logger.error({error: describeError(error)}, `Delivered, but could not record it in the JSON file; the next scan may announce it again: ${describeError(error)}`);
-		}
-	}
-
-	async close(): Promise<void> {
-		await this.#checking;
-		await this.#options.deliveries.close();
-	}
 }
 
 /**
@@ -357,103 +295,3 @@ async function stopSignal(): Promise<string> {
 	});
 }
 
-/**
- * The API token, if any: the variable's value, or the file's contents trimmed.
- * @throws ConfigError when the file cannot be read or is empty.
- */
-async function readApiToken(source: TokenSource): Promise<string | undefined> {
-	switch (source.kind) {
-		case 'none': {
-			return undefined;
-		}
-
-		case 'env': {
-			return source.token;
-		}
-
-		case 'file': {
-			let text: string;
-			try {
-				const stats = await lstat(source.path);
-				if (!stats.isFile() || stats.size > 4096) {
-					throw new ConfigError('--api-token-file', `--api-token-file ${source.path} is not a small regular file; put the token alone in a file.`);
-				}
-
-				text = await readFile(source.path, 'utf8');
-			} catch (error) {
-				if (error instanceof ConfigError) {
-					throw error;
-				}
-
-				throw new ConfigError('--api-token-file', `--api-token-file ${source.path} cannot be read: ${describeError(error)}.`);
-			}
-
-			const token = text.trim();
-			if (token === '' || /\s/.test(token)) {
-				throw new ConfigError('--api-token-file', `--api-token-file ${source.path} ${token === '' ? 'is empty' : 'holds more than one word'}: put the API token alone in it.`);
-			}
-
-			return token;
-		}
-	}
-}
-
-/**
- * Listen on TCP, or on a unix socket made with mode 0660 (a stale socket file left by a process that
- * died is replaced; any other file at that path is refused).
- * @throws ConfigError naming --listen when the address cannot be used.
- */
-async function listen(app: FastifyInstance, address: ListenAddress): Promise<void> {
-	if (address.kind === 'tcp') {
-		try {
-			await app.listen({host: address.host, port: address.port});
-		} catch (error) {
-			throw new ConfigError('--listen', `Cannot listen on ${address.display}: ${describeError(error)}.`);
-		}
-
-		return;
-	}
-
-	const existing = await lstat(address.path).catch(() => undefined);
-	if (existing !== undefined) {
-		if (!existing.isSocket()) {
-			throw new ConfigError('--listen', `${address.path} exists and is not a socket; updock does not replace it. Remove it or listen elsewhere.`);
-		}
-
-		if (await socketAnswers(address.path)) {
-			throw new ConfigError('--listen', `Another process listens on ${address.path}; stop it or listen elsewhere.`);
-		}
-
-		await unlink(address.path);
-	}
-
-	// The socket is created with the umask's mode: make it 0660 from the start, not after a chmod.
-	const umask = process.umask(0o117);
-	try {
-		await app.listen({path: address.path});
-	} catch (error) {
-		throw new ConfigError('--listen', `Cannot listen on ${address.display}: ${describeError(error)}.`);
-	} finally {
-		process.umask(umask);
-	}
-
-	await chmod(address.path, 0o660);
-}
-
-async function socketAnswers(path: string): Promise<boolean> {
-	const socket = connect(path);
-	try {
-		await once(socket, 'connect');
-		return true;
-	} catch {
-		return false;
-	} finally {
-		socket.destroy();
-	}
-}
-
-async function removeSocket(address: ListenAddress): Promise<void> {
-	if (address.kind === 'unix') {
-		await unlink(address.path).catch(() => undefined);
-	}
-}

@@ -8,7 +8,8 @@ import {Scanner} from './core/scanner.ts';
 import {App} from './app/components/App.tsx';
 import {watchEngine} from './docker/events.ts';
 import {engineHosts, registryStack, scanSteps} from './wiring.ts';
-import {JsonSettings, JsonStore, rememberScan, scanMemory} from './store/store.ts';
+import {JsonSettings, JsonStore, lastAnnouncement, rememberScan, scanMemory} from './store/store.ts';
+import {sessionAlertsAfterScan, sessionAlertsText, startSessionAlerts} from './core/alerts.ts';
 
 /**
  * The live view: wires the engine, registries and JSON file to the model, the scan loop and the
@@ -37,11 +38,15 @@ export async function runTui(config: Config): Promise<number> {
 		concurrency: config.concurrency,
 	});
 	scanner.subscribe(model.onScanEvent);
+	// What this session raises, counted as `serve` would announce it; the footer says "2 new since 14:02".
+	let alerts = startSessionAlerts(new Date(), data.lastScan?.containers ?? [], (host, name) => lastAnnouncement(data, host, name));
 	const loop = new ScanLoop({
 		scanner,
 		model,
 		intervalMs: config.intervalMs,
 		async persist(outcome, partial) {
+			alerts = sessionAlertsAfterScan(alerts, outcome.report.containers, new Date());
+			model.setAlerts(sessionAlertsText(alerts));
 			try {
 				await store.update(saved => {
 					rememberScan(saved, outcome.report, outcome.learned, new Date(), partial);

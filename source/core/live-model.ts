@@ -52,6 +52,8 @@ export interface LiveSnapshot {
 	readonly scan: ScanState;
 	readonly engine: EngineState;
 	readonly notice: Notice | null;
+	/** `available` events of this session, e.g. "2 new since 14:02"; null while there are none. */
+	readonly alerts: string | null;
 }
 
 /**
@@ -84,6 +86,7 @@ export class LiveModel {
 			scan: {running: false, checked: 0, checks: 0, lastScanAt: null, nextScanAt: null, rateLimits: []},
 			engine: {address, status: 'connecting', message: null, retryAt: null},
 			notice: null,
+			alerts: null,
 		};
 	}
 
@@ -195,6 +198,12 @@ export class LiveModel {
 
 	setEngine(engine: Partial<Omit<EngineState, 'address'>>): void {
 		this.#update({engine: {...this.#snapshot.engine, ...engine}});
+	}
+
+	setAlerts(alerts: string | null): void {
+		if (alerts !== this.#snapshot.alerts) {
+			this.#update({alerts});
+		}
 	}
 
 	setNotice(notice: Notice | null): void {

@@ -148,10 +148,7 @@ export function workloadState(row: {readonly state: string; readonly service: Se
 /** The newer-versions count beside the status counts: not a status, a hint of what a row could move to. */
 export const newerLook = {symbol: '↗', label: 'newer', words: 'newer version', plural: 'newer versions'} as const;
 
-/** Whether a row has at least one newer version to move to: what the NEWER count, the header and the updates-only filter count. */
-export function hasNewerVersion(result: Pick<Enrichment, 'newer'> | null | undefined): boolean {
-	return (result?.newer?.length ?? 0) > 0;
-}
+export {hasNewerVersion} from './types.ts';
 
 /** The NEWER cell: the newest newer version with its kind (`1.27.1 minor`), or its tag alone when `short`; empty when none or not known. Raw registry text: make it safe before printing. */
 export function newestVersion(newer: readonly NewerVersion[] | null | undefined, short = false): string {

@@ -245,8 +245,13 @@ export function summarize(results: readonly ContainerResult[]): ScanSummary {
 		excluded: count('excluded'),
 		unknown: count('unknown'),
 		error: count('error'),
-		newerVersions: results.filter(result => (result.newer?.length ?? 0) > 0).length,
+		newerVersions: results.filter(result => hasNewerVersion(result)).length,
 	};
+}
+
+/** Whether a row has at least one newer version to move to: what the NEWER count, the header and the updates-only filter count. */
+export function hasNewerVersion(result: Pick<Enrichment, 'newer'> | null | undefined): boolean {
+	return (result?.newer?.length ?? 0) > 0;
 }
 
 export function formatPlatform(platform: Platform): string {

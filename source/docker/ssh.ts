@@ -8,7 +8,7 @@ import {open} from 'node:fs/promises';
 import {Agent, type ClientRequestArgs} from 'node:http';
 import {userInfo} from 'node:os';
 import {join} from 'node:path';
-import {PassThrough, type Duplex} from 'node:stream';
+import {Duplex} from 'node:stream';
 import ssh2 from 'ssh2';
 import type {AnyAuthMethod, Client as SshClient} from 'ssh2';
 import type {EngineAddress} from './address.ts';
@@ -52,7 +52,15 @@ export class SshAgent extends Agent {
 			done(null, channel);
 		}, (error: unknown) => {
 			// A connection that fails as soon as the request holds it: the request reports this error.
-			const failed = new PassThrough();
+			// Silent: it must not echo the request back as if it were the answer.
+			const failed = new Duplex({
+				read() {
+					// Never answers.
+				},
+				write(_chunk, _encoding, callback) {
+					callback();
+				},
+			});
 			done(null, failed);
 			setImmediate(() => failed.destroy(error instanceof Error ? error : new Error(String(error))));
 		});

@@ -50,7 +50,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 		bodyLimit: maxBodyBytes,
 		// Paths are matched exactly as written in the API: no trailing-slash or case variants.
 		routerOptions: {ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 300},
-		return503OnClosing: true,
+		// Fastify's own 503 body is not the API's error shape; the listener closes before the loop stops anyway.
+		return503OnClosing: false,
 	}).withTypeProvider<ZodTypeProvider>();
 	app.setValidatorCompiler(validatorCompiler);
 	app.setSerializerCompiler(serializerCompiler);

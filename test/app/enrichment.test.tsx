@@ -77,7 +77,7 @@ describe('NEWER and RISK in the live table', () => {
 		expect(header).not.toMatch(/NEWER|RISK/);
 		plain.unmount();
 
-		const checked = show(modelWith([[facts('web'), verdicts.upToDate, {newer: null}], [facts('api'), verdicts.update, {newer: []}]]));
+		const checked = show(modelWith([[facts('web'), verdicts.upToDate, {newer: null}], [facts('api'), verdicts.update, {newer: null, newerError: 'Could not list the tags.'}]]));
 		header = lineOf(await checked.waitFor(text => text.includes(' web ')), 'STATUS');
 		expect(header).toContain('NEWER');
 		expect(header).not.toContain('RISK');
@@ -177,6 +177,10 @@ describe('the detail pane', () => {
 		const inPane = pane(frame);
 		expect(inPane).toContainEqual(expect.stringMatching(/^newer\s/));
 		expect(inPane.filter(line => line.startsWith('CVE-')).length).toBeLessThan(5);
+		// What is cut is the end of the list, not the rest of the pane.
+		expect(inPane[0]).toMatch(/^web {2}running {2}✓ up to date/);
+		expect(inPane).toContainEqual(expect.stringMatching(/^local\s+sha256:a/));
+		expect(inPane).toContain('The registry has the image this container runs.');
 		expect(lines.at(-2)).toMatch(/^└/);
 	});
 });

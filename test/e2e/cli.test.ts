@@ -185,7 +185,7 @@ describe('bad input gets a clear message and loses nothing', () => {
 			[['exclude', 'add', 'has spaces in it'], {}, /not an image pattern/],
 			[['exclude'], {}, /add <pattern>, list, or rm/],
 			[['pins', '--exit-code'], {}, /--exit-code/],
-			[['--once'], {DOCKER_HOST: 'ssh://somewhere'}, /DOCKER_HOST/],
+			[['--once'], {DOCKER_HOST: 'npipe:////./pipe/docker_engine'}, /DOCKER_HOST/],
 		];
 		for (const [args, env, message] of cases) {
 			const result = await updock(home, args, env);

@@ -177,14 +177,16 @@ describe('updock --once against a real engine and registry', () => {
 		expect(Number.isNaN(Date.parse(scannedAt))).toBe(false);
 		expect(durationMs).toBeGreaterThanOrEqual(0);
 		for (const container of containers) {
-			expect(Object.keys(container).sort()).toEqual(['error', 'id', 'image', 'localDigest', 'name', 'reason', 'remoteDigest', 'state', 'status']);
+			expect(Object.keys(container).sort()).toEqual(['error', 'host', 'id', 'image', 'kind', 'links', 'localDigest', 'name', 'newer', 'newerError', 'reason', 'remoteDigest', 'risk', 'state', 'status', 'vulnerabilities', 'vulnerabilitiesError']);
 			expect(container.name.startsWith('/')).toBe(false);
+			expect(container).toMatchObject({host: 'local', kind: 'container', vulnerabilities: null, risk: null});
 		}
 
 		const mine = containers.filter(container => container.name.startsWith('scan-'));
 		expect(mine).toHaveLength(Object.keys(names).length);
 		expect(summary.total).toBe(containers.length);
 		expect(summary.upToDate + summary.updateAvailable + summary.pinned + summary.excluded + summary.unknown + summary.error).toBe(summary.total);
+		expect(summary.hosts).toEqual([{name: 'local', address: sandbox.dockerHost, state: 'ok', error: null, total: containers.length}]);
 	});
 
 	it('sends one HEAD per unique tag, GETs only where HEAD cannot decide, nothing for settled containers', () => {
@@ -226,7 +228,8 @@ describe('updock --once against a real engine and registry', () => {
 		expect(result.code).toBe(1);
 		expect(result.stdout).not.toContain('\u001B[');
 		const lines = result.stdout.split('\n');
-		expect(lines[0]).toMatch(/^NAME\s+IMAGE\s+STATE\s+STATUS\s+DETAIL$/);
+		// Tags are on by default: NEWER is there, empty where nothing is newer.
+		expect(lines[0]).toMatch(/^NAME\s+IMAGE\s+STATE\s+STATUS\s+NEWER\s+DETAIL$/);
 		const staleLine = lines.find(line => line.startsWith(`${names['stale']} `));
 		expect(staleLine).toMatch(/update available\s+[\da-f]{12} -> [\da-f]{12}/);
 		expect(lines[0]!.indexOf('STATUS')).toBe(staleLine!.indexOf('update available'));

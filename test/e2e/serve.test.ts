@@ -1,7 +1,8 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {createHmac} from 'node:crypto';
 import {once} from 'node:events';
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
+import {request as httpRequest} from 'node:http';
 import {createServer, type Server, type Socket} from 'node:net';
 import {dirname} from 'node:path';
 import parsePrometheusTextFormat, {type ParsedMetric} from 'parse-prometheus-text-format';
@@ -456,6 +457,42 @@ describe('updock serve access and shutdown', () => {
 		expect(badNotify.stderr).toMatch(/--notify: .*plain HTTP/);
 	});
 
+	it('listens on a unix socket with mode 0660, replacing a stale socket but never another file', async () => {
+		const path = `${home.dir}/updock.sock`;
+		// A socket left behind by a process that died: killed, it had no chance to unlink it.
+		const holder = spawn(process.execPath, ['-e', 'require("node:net").createServer().listen(process.argv[1])', path], {stdio: 'ignore'});
+		await waitFor('the socket to be bound', async () => (await stat(path).catch(() => undefined))?.isSocket() === true);
+		holder.kill('SIGKILL');
+		await once(holder, 'exit');
+		expect((await stat(path)).isSocket()).toBe(true);
+		await writeFile(`${home.dir}/not-a-socket`, 'keep me');
+		const refused = await updock(home, ['serve', '--listen', `unix://${home.dir}/not-a-socket`]);
+		expect(refused.code).toBe(64);
+		expect(refused.stderr).toMatch(/is not a socket/);
+		expect(await readFile(`${home.dir}/not-a-socket`, 'utf8')).toBe('keep me');
+
+		const child = spawn(process.execPath, [updockBin, 'serve', '--listen', `unix://${path}`], {env: systemEnv(home.env), stdio: 'ignore'});
+		try {
+			const get = async (): Promise<{status: number; body: string}> => new Promise((resolve, reject) => {
+				const request = httpRequest({socketPath: path, path: '/healthz'}, response => {
+					let body = '';
+					response.on('data', (chunk: Buffer) => {
+						body += chunk.toString('utf8');
+					});
+					response.on('end', () => resolve({status: response.statusCode ?? 0, body}));
+				});
+				request.on('error', reject);
+				request.end();
+			});
+			await waitFor('serve on the unix socket', async () => (await get().catch(() => undefined))?.status === 200);
+			expect(JSON.parse((await get()).body)).toEqual({ok: true});
+			expect((await stat(path)).mode & 0o777).toBe(0o660);
+		} finally {
+			child.kill('SIGTERM');
+			await once(child, 'exit');
+		}
+	});
+
 	it('stops in the middle of a scan on SIGTERM, exit 0, leaving a valid JSON file', async () => {
 		// A registry that accepts connections and never answers holds the scan up.
 		const gone = await startRegistry(`${sandbox.root}/serve-blackhole`, {kind: 'none'});
@@ -470,10 +507,11 @@ describe('updock serve access and shutdown', () => {
 		});
 		blackhole.listen(Number(gone.host.split(':')[1]), '127.0.0.1');
 		await once(blackhole, 'listening');
+		let serve: Serve | undefined;
 		try {
 			await mkdir(dirname(home.db), {recursive: true});
 			await writeFile(home.db, JSON.stringify({version: 1, pins: [], exclusions: [], keptKey: 'kept'}));
-			const serve = await Serve.start(home, ['--timeout', '5m']);
+			serve = await Serve.start(home, ['--timeout', '5m']);
 			await waitFor('the scan to reach the silent registry', () => sockets.size > 0);
 			expect((await serve.json(api.summaryAnswerSchema, '/api/v1/updates/summary')).scan.state).toBe('running');
 			// A write to the file while the scan runs, then the stop.
@@ -484,6 +522,7 @@ describe('updock serve access and shutdown', () => {
 			expect(saved.pins.map(pin => pin.name)).toEqual([`${scene.prefix}-hang`]);
 			expect((await updock(home, ['pins', '--json'])).code).toBe(0);
 		} finally {
+			await serve?.kill();
 			for (const socket of sockets) {
 				socket.destroy();
 			}

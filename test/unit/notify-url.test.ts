@@ -31,10 +31,13 @@ describe('parseNotifyUrl', () => {
 				thrown = error;
 			}
 
-			expect(thrown).toBeInstanceOf(ConfigError);
-			expect((thrown as ConfigError).source).toBe('UPDOCK_NOTIFY');
-			expect((thrown as ConfigError).message).toMatch(pattern);
-			expect((thrown as ConfigError).message).not.toContain('hunter2');
+			if (!(thrown instanceof ConfigError)) {
+				throw new Error(`${text}: no ConfigError`);
+			}
+
+			expect(thrown.source).toBe('UPDOCK_NOTIFY');
+			expect(thrown.message).toMatch(pattern);
+			expect(thrown.message).not.toContain('hunter2');
 		}
 	});
 });

@@ -51,9 +51,12 @@ describe('NEWER and RISK in the --once table', () => {
 	});
 
 	it('shows NEWER when the step ran even with nothing newer, without a count; one newer version in the singular', () => {
-		const none = renderScanTable(report([row('web', upToDate, {newer: []}), row('db', upToDate, {newer: null})]), {color: false});
-		expect(lineOf(none, 'NAME')).toMatch(/^NAME\s+IMAGE\s+STATE\s+STATUS\s+NEWER\s+DETAIL$/);
-		expect(none).not.toContain('newer version');
+		for (const newer of [[], null]) {
+			const none = renderScanTable(report([row('web', upToDate, {newer}), row('db', upToDate, {newer: null})]), {color: false});
+			expect(lineOf(none, 'NAME')).toMatch(/^NAME\s+IMAGE\s+STATE\s+STATUS\s+NEWER\s+DETAIL$/);
+			expect(none).not.toContain('newer version');
+		}
+
 		const one = renderScanTable(report([row('web', upToDate, {newer: [{tag: '1.26.0', type: 'minor'}]})]), {color: false});
 		expect(one).toContain('1 up to date; 1 newer version (checked');
 	});

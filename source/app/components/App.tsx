@@ -171,7 +171,7 @@ export function App({source, actions, color}: AppProps) {
 					: <Table rows={shown} selectedId={table.selectedId} offset={table.offset} height={tableHeight} width={columns} now={now} color={color} hosts={hosts} optional={optional}/>}
 			</Box>
 			{view.detail && view.focus !== 'help' ? <Detail row={selected} now={now} color={color} width={columns} height={pane}/> : null}
-			<Footer view={{...view, sort}} notice={snapshot.notice} color={color}/>
+			<Footer view={{...view, sort}} notice={snapshot.notice} alerts={snapshot.alerts} color={color}/>
 		</Box>
 	);
 }

@@ -6,11 +6,13 @@ import type {ViewState} from '../state/view-reducer.ts';
 export interface FooterProps {
 	readonly view: ViewState;
 	readonly notice: Notice | null;
+	/** This session's `available` events ("2 new since 14:02"), shown before the keys. */
+	readonly alerts?: string | null;
 	readonly color: boolean;
 }
 
 /** One line: the filter being typed, the exclusion question, a notice, or the keys. */
-export function Footer({view, notice, color}: FooterProps) {
+export function Footer({view, notice, alerts = null, color}: FooterProps) {
 	if (view.focus === 'filter') {
 		return <Text wrap='truncate'>{`/${safeTerminalText(view.filter)}`}<Text inverse> </Text><Text dimColor>  Enter keep · Esc clear</Text></Text>;
 	}
@@ -20,7 +22,8 @@ export function Footer({view, notice, color}: FooterProps) {
 		return <Text wrap='truncate' color={color ? 'yellow' : undefined}>{safeTerminalText(`Exclude ${view.exclude.containerName}'s image from checks? ${options}  [Esc] cancel`)}</Text>;
 	}
 
-	const keys = `⏎ details  s scan  p pin  x exclude  u unexclude  / filter${view.filter ? `:"${safeTerminalText(view.filter)}"` : ''}  a ${view.updatesOnly ? 'all' : 'updates'}  o sort:${view.sort}  ? help  q quit`;
+	const news = alerts === null ? '' : `↑ ${safeTerminalText(alerts)}  `;
+	const keys = `${news}⏎ details  s scan  p pin  x exclude  u unexclude  / filter${view.filter ? `:"${safeTerminalText(view.filter)}"` : ''}  a ${view.updatesOnly ? 'all' : 'updates'}  o sort:${view.sort}  ? help  q quit`;
 	if (notice !== null) {
 		return (
 			<Text wrap='truncate'>

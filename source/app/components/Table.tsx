@@ -158,6 +158,10 @@ function widest(texts: Iterable<string>, header: string, limit: number): number 
 
 /** What NEWER and RISK need for these rows: nothing for a column not shown. */
 export function optionalWidths(rows: readonly LiveRow[], optional: {readonly newer: boolean; readonly risk: boolean}): OptionalWidths {
+	if (!optional.newer && !optional.risk) {
+		return noOptional;
+	}
+
 	const results = rows.flatMap(row => row.result ?? []);
 	return {
 		newer: optional.newer ? widest(results.map(result => newestVersion(result.newer)), 'NEWER', 28) : 0,
