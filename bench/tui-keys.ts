@@ -3,12 +3,9 @@
  * from a key press to the frame that shows it, and the peak RSS. Bundled by bench.ts (it is JSX-free
  * so no transform beyond TypeScript is needed) and run in its own process.
  */
-import {setFlagsFromString} from 'node:v8';
 import type {ContainerFacts} from '../source/core/types.ts';
 import {FakeStdin, SizedStdout} from '../test/helpers/render.tsx';
 
-// As cli.ts does before it loads the live view.
-setFlagsFromString('--optimize-for-size');
 const {render} = await import('ink');
 const {createElement} = (await import('react')).default;
 const {App} = await import('../source/app/components/App.tsx');
@@ -33,7 +30,7 @@ const facts: ContainerFacts[] = Array.from({length: count}, (_, index) => ({
 	platform: {os: 'linux', architecture: 'amd64'},
 }));
 const model = new LiveModel('unix:///var/run/docker.sock');
-model.onScanEvent({type: 'started', containers: facts, checks: 300, partial: false});
+model.onScanEvent({type: 'started', containers: facts, checks: 300, partial: false, unlistedHosts: []});
 for (const [index, fact] of facts.entries()) {
 	const verdict = index % 4 === 0
 		? {status: 'update-available' as const, localDigest: digest(index), remoteDigest: digest(index + 1)}

@@ -4,7 +4,7 @@
 #   bash scripts/dev.sh test   - every test (npm test), against the same kind of sandbox
 # Installs, when missing: Node 24 from the npm registry (the project needs Node >= 22.18 for its
 # TypeScript scripts), and as root the Debian packages the sandbox runs (docker.io, docker-registry,
-# skopeo, tmux, busybox-static, openssl).
+# skopeo, tmux, busybox-static, openssl, openssh-server).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -47,7 +47,7 @@ if ! node_ok; then
 	export PATH="$node_dir/node_modules/$node_package/bin:$PATH"
 fi
 
-packages=(docker.io docker-registry skopeo tmux busybox-static openssl)
+packages=(docker.io docker-registry skopeo tmux busybox-static openssl openssh-server)
 missing=()
 for package in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

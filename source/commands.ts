@@ -2,16 +2,16 @@ import type {Command, Config} from './config.ts';
 import {ConfigError} from './core/errors.ts';
 import {validatePattern} from './core/exclusions.ts';
 import {pinMatches} from './core/pins.ts';
-import {planScan} from './core/plan.ts';
 import {safeTerminalText} from './core/terminal-text.ts';
 import {Scanner} from './core/scanner.ts';
-import type {ImageStore, ScanReport} from './core/types.ts';
+import type {ScanReport} from './core/types.ts';
 import {parseEngineAddress} from './docker/address.ts';
+import {dryRunReport} from './dry-run.ts';
 import {dryRunJson, renderDryRun} from './report/dry-run.ts';
 import {renderExclusions, renderHosts, renderPins} from './report/lists.ts';
 import {scanJson} from './report/scan-json.ts';
 import {renderScanTable} from './report/scan-table.ts';
-import {engineHosts, registryStack, registryTrust, scanSteps, type EngineHost, type EngineHosts} from './wiring.ts';
+import {engineHosts, registryStack, scanSteps, type EngineHost, type EngineHosts} from './wiring.ts';
 import {JsonSettings, JsonStore, rememberScan, scanMemory, type Database} from './store/store.ts';
 
 /** Every name, address and message from an engine, a registry or the user's file, made safe for a terminal. */
@@ -98,13 +98,7 @@ async function runOnEngines(config: Config, command: Command, data: Database, st
 		}
 
 		case 'dry-run': {
-			const listed = await Promise.all(engines.hosts.map(async host => {
-				const [facts, imageStore] = await Promise.all([host.engine.listContainers(), host.engine.imageStore()]);
-				return {host, facts, imageStore};
-			}));
-			const imageStores = new Map<string, ImageStore>(listed.map(({host, imageStore}) => [host.name, imageStore]));
-			const plan = planScan(listed.flatMap(({facts}) => facts), {pins: data.pins, exclusions: data.exclusions, imageStores, defaultHost: engines.defaultHost});
-			const schemes = await registryTrust(config, engines.hosts.map(host => host.engine)).schemes([...plan.checks.values()].map(reference => reference.registry));
+			const {plan, schemes} = await dryRunReport(config, engines, data);
 			output.out(command.json ? JSON.stringify(dryRunJson(plan, schemes), null, 2) : renderDryRun(plan, config.color, schemes));
 			return 0;
 		}

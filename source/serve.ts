@@ -3,15 +3,15 @@ import type {FastifyInstance} from 'fastify';
 import {pino, type Logger} from 'pino';
 import packageJson from '../package.json' with {type: 'json'};
 import type {Config} from './config.ts';
-import {caughtUp} from './core/alerts.ts';
-import {describeError, RegistryError} from './core/errors.ts';
+import {announcementAfter, caughtUp} from './core/alerts.ts';
+import {describeError} from './core/errors.ts';
 import {LiveModel} from './core/live-model.ts';
 import {LiveSession} from './core/live-session.ts';
-import {planScan} from './core/plan.ts';
 import {ScanLoop, type ScanEnd} from './core/scan-loop.ts';
 import {Scanner, type ScanOutcome} from './core/scanner.ts';
-import type {HostReport, ImageStore} from './core/types.ts';
+import type {HostReport} from './core/types.ts';
 import {watchEngine} from './docker/events.ts';
+import {dryRunReport} from './dry-run.ts';
 import {buildApi} from './http/app.ts';
 import {listen, readApiToken, removeSocket} from './http/listen.ts';
 import {ServeMetrics} from './http/metrics.ts';
@@ -21,14 +21,10 @@ import {Announcer} from './notify/announcer.ts';
 import {Deliveries} from './notify/deliveries.ts';
 import {makeNotifiers} from './notify/notifiers.ts';
 import {NotifyHttp} from './notify/post.ts';
-import {RegistryAuth} from './registry/auth.ts';
-import {HttpRegistryClient} from './registry/client.ts';
-import {DockerConfigCredentials} from './registry/credentials.ts';
-import {RegistryHttp, userAgent, type HttpOptions, type HttpRequest, type HttpResponse} from './registry/http.ts';
 import {dryRunJson} from './report/dry-run.ts';
 import type {ServeCommand} from './serve-config.ts';
-import {forgetAnnouncement, JsonSettings, JsonStore, lastAnnouncement, rememberScan, scanMemory} from './store/store.ts';
-import {engineHosts, registryTrust, scanSteps, type EngineHosts} from './wiring.ts';
+import {forgetAnnouncement, JsonSettings, JsonStore, lastAnnouncement, recordAnnouncement, rememberScan, scanMemory} from './store/store.ts';
+import {engineHosts, registryStack, scanSteps, type EngineHosts} from './wiring.ts';
 
 /** Never logged: whatever a credential or token may be called. */
 const redactPaths = ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization', 'token', '*.token', 'password', '*.password', 'secret', '*.secret'];
@@ -89,10 +85,7 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 	const hosts = engineHosts(config, data.hosts);
 	const store = new JsonStore(config.dbPath, {defaultHost: hosts.defaultHost});
 	const settings = new JsonSettings(store, {defaultHost: hosts.defaultHost});
-	const engines = hosts.hosts.map(host => host.engine);
-	const http = new CountingRegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent, trust: registryTrust(config, engines)}, metrics.registryRequest);
-	const credentials = new DockerConfigCredentials(config.dockerConfigPath, {envJson: config.dockerAuthConfig});
-	const client = new HttpRegistryClient(http, new RegistryAuth(http, credentials));
+	const {client, http} = registryStack(config, hosts.hosts.map(host => host.engine), {onRequest: metrics.registryRequest});
 	const model = new LiveModel(hosts.hosts.map(host => host.address).join(', '));
 	model.loadLastRun(data.lastScan);
 	let lastHosts: readonly HostReport[] = data.lastScan?.hosts ?? [];
@@ -120,7 +113,13 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 			const saved = await store.load();
 			return (host, name) => lastAnnouncement(saved, host, name);
 		},
-		markAnnounced: async events => store.markAnnounced(events.map(event => ({host: event.host, name: event.container.name, digest: event.remoteDigest}))),
+		markAnnounced: async events => store.update(saved => {
+			const now = new Date();
+			for (const event of events) {
+				const {host, container: {name}} = event;
+				recordAnnouncement(saved, {host, name, ...announcementAfter(event, lastAnnouncement(saved, host, name))}, now);
+			}
+		}),
 		enabled: command.notify.length > 0,
 		log: logger,
 		deliveries: new Deliveries({
@@ -194,14 +193,7 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 		},
 		async dryRun() {
 			// As `updock dry-run --json`: the plan from the engines and the file, nothing sent to a registry.
-			const current = await store.load();
-			const listed = await Promise.all(hosts.hosts.map(async host => {
-				const [facts, imageStore] = await Promise.all([host.engine.listContainers(), host.engine.imageStore()]);
-				return {host, facts, imageStore};
-			}));
-			const imageStores = new Map<string, ImageStore>(listed.map(({host, imageStore}) => [host.name, imageStore]));
-			const plan = planScan(listed.flatMap(({facts}) => facts), {pins: current.pins, exclusions: current.exclusions, imageStores, defaultHost: hosts.defaultHost});
-			const schemes = await registryTrust(config, engines).schemes([...plan.checks.values()].map(reference => reference.registry));
+			const {plan, schemes} = await dryRunReport(config, hosts, await store.load());
 			const json = dryRunJson(plan, schemes);
 			return {
 				registries: json.registries.map(registry => ({...registry, checks: registry.checks.map(check => ({...check, containers: [...check.containers]}))})),
@@ -255,30 +247,6 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 			await Promise.all([http.close(), notifyHttp.close(), steps.close(), hosts.close()]);
 		},
 	};
-}
-
-/**
- * Counts every registry request for `updock_registry_requests_total`.
- * Wiring-level until the registry client offers an `onRequest` hook of its own.
- */
-class CountingRegistryHttp extends RegistryHttp {
-	readonly #onRequest: (registry: string, method: string, status: number | null) => void;
-
-	constructor(options: HttpOptions, onRequest: (registry: string, method: string, status: number | null) => void) {
-		super(options);
-		this.#onRequest = onRequest;
-	}
-
-	override async send(request: HttpRequest): Promise<HttpResponse> {
-		try {
-			const response = await super.send(request);
-			this.#onRequest(request.registry, request.method, response.status);
-			return response;
-		} catch (error) {
-			this.#onRequest(request.registry, request.method, error instanceof RegistryError ? error.status : null);
-			throw error;
-		}
-	}
 }
 
 /** Resolves with the name of the first SIGINT or SIGTERM. */

@@ -7,7 +7,7 @@ import {DockerEngine} from './docker/engine.ts';
 import {RegistryAuth} from './registry/auth.ts';
 import {HttpRegistryClient} from './registry/client.ts';
 import {DockerConfigCredentials} from './registry/credentials.ts';
-import {RegistryHttp, userAgent} from './registry/http.ts';
+import {RegistryHttp, userAgent, type HttpOptions} from './registry/http.ts';
 import {RegistryTrust} from './registry/trust.ts';
 import {LinksStep, type LabelMemory} from './core/links-step.ts';
 import {NewerVersionsStep} from './core/newer-step.ts';
@@ -75,10 +75,13 @@ export function engineHosts(config: Config, saved: readonly SavedHost[]): Engine
 	};
 }
 
-/** The registry side, configured: trust from certs.d and the engines, credentials, HTTP, the client. */
-export function registryStack(config: Config, engines: readonly DockerEngine[]): {client: HttpRegistryClient; http: RegistryHttp} {
+/**
+ * The registry side, configured: trust from certs.d and the engines, credentials, HTTP, the client.
+ * `hooks.onRequest` is told of every registry request (`serve` counts them for /metrics).
+ */
+export function registryStack(config: Config, engines: readonly DockerEngine[], hooks: Pick<HttpOptions, 'onRequest'> = {}): {client: HttpRegistryClient; http: RegistryHttp} {
 	const trust = registryTrust(config, engines);
-	const http = new RegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent, trust});
+	const http = new RegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent, trust, ...hooks});
 	const credentials = new DockerConfigCredentials(config.dockerConfigPath, {envJson: config.dockerAuthConfig});
 	return {client: new HttpRegistryClient(http, new RegistryAuth(http, credentials)), http};
 }
@@ -149,6 +152,7 @@ export async function scanSteps(config: Config, client: HttpRegistryClient, host
 					key: item.key,
 					reference: item.reference,
 					containerId: item.containerId === null ? '' : `${item.host}/${item.containerId}`,
+					platform: item.platform,
 					currentDigest: item.currentDigest,
 					targetDigest: item.targetDigest,
 					targetPlatformManifestDigest: item.targetPlatformManifestDigest,
@@ -156,7 +160,7 @@ export async function scanSteps(config: Config, client: HttpRegistryClient, host
 				return assessed;
 			},
 		};
-		steps.push(new VulnerabilitiesStep(source, client));
+		steps.push(new VulnerabilitiesStep(source, client, async (host, imageId, signal) => engines.get(host)?.imagePlatform(imageId, signal) ?? null));
 		close = async () => assessor.close();
 	}
 

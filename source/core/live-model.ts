@@ -121,9 +121,11 @@ export class LiveModel {
 				this.#settledSinceStart.clear();
 				const listed = new Map(event.containers.map(fact => [fact.id, fact]));
 				const known = new Set(this.#snapshot.rows.map(row => row.id));
-				// A full scan knows every container: rows of removed ones go, new ones appear as "checking".
+				// A full scan knows every container of the hosts it listed: rows of removed ones go, new ones
+				// appear as "checking"; a host that could not be listed keeps its rows as they were.
+				const unlisted = new Set(event.unlistedHosts);
 				const kept = this.#snapshot.rows
-					.filter(row => event.partial || listed.has(row.id))
+					.filter(row => event.partial || listed.has(row.id) || unlisted.has(row.host))
 					.map(row => {
 						const fact = listed.get(row.id);
 						return fact === undefined ? row : {...row, ...factFields(fact), checking: true};

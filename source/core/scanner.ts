@@ -8,7 +8,8 @@ import {verdictFromPlatformImage, verdictFromTag} from './verdict.ts';
 
 /** What a scan reports while it runs. */
 export type ScanEvent =
-	| {readonly type: 'started'; readonly containers: readonly ContainerFacts[]; readonly checks: number; readonly partial: boolean}
+	/** `unlistedHosts`: hosts whose engine could not be listed; their containers are not in `containers`. */
+	| {readonly type: 'started'; readonly containers: readonly ContainerFacts[]; readonly checks: number; readonly partial: boolean; readonly unlistedHosts: readonly string[]}
 	| {readonly type: 'result'; readonly result: ContainerResult}
 	| {readonly type: 'progress'; readonly checked: number; readonly checks: number}
 	| {readonly type: 'finished'; readonly report: ScanReport};
@@ -119,7 +120,7 @@ export class Scanner {
 
 		const facts = only === undefined ? listed : listed.filter(fact => only.has(fact.id));
 		const plan = planScan(facts, {pins: memory.pins, exclusions: memory.exclusions, imageStores, defaultHost: this.#options.defaultHost ?? hosts[0]?.name ?? 'local'});
-		this.#emit({type: 'started', containers: facts, checks: plan.checks.size, partial: only !== undefined});
+		this.#emit({type: 'started', containers: facts, checks: plan.checks.size, partial: only !== undefined, unlistedHosts: failed.map(listing => listing.host.name)});
 
 		const results = new Map<PlannedContainer, ContainerResult>();
 		// Image platforms, asked of the engine only for containers whose tag's digest differs.

@@ -5,6 +5,9 @@ import type {ImageReference} from './reference.ts';
 import type {ScanStep, ScanStepInput} from './scanner.ts';
 import {rowKey, type Enrichment, type Platform, type WorkloadKind} from './types.ts';
 
+/** The platform of an image on an engine (image inspect), null when the engine does not say. */
+export type ImagePlatformOf = (host: string, imageId: string, signal?: AbortSignal) => Promise<Platform | null>;
+
 /** One row whose known vulnerabilities are wanted. */
 export interface VulnerabilityItem {
 	/** `rowKey` of the row. */
@@ -36,10 +39,13 @@ export class VulnerabilitiesStep implements ScanStep {
 	readonly name = 'vulnerabilities';
 	readonly #source: VulnerabilitySource;
 	readonly #registry: Pick<RegistryClient, 'headTag'>;
+	readonly #platformOf: ImagePlatformOf | undefined;
 
-	constructor(source: VulnerabilitySource, registry: Pick<RegistryClient, 'headTag'>) {
+	/** `platformOf` is asked for a container whose verdict did not need its platform (an up-to-date index). */
+	constructor(source: VulnerabilitySource, registry: Pick<RegistryClient, 'headTag'>, platformOf?: ImagePlatformOf) {
 		this.#source = source;
 		this.#registry = registry;
+		this.#platformOf = platformOf;
 	}
 
 	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>> {
@@ -47,6 +53,8 @@ export class VulnerabilitiesStep implements ScanStep {
 		const items: VulnerabilityItem[] = [];
 		// A newer version's digest costs one HEAD per tag, asked only here, where the user opted in.
 		const newerDigests = new Map<string, Promise<string | null>>();
+		// An index holds an SBOM attestation per platform: without the platform, the wrong one may be read.
+		const platforms = new Map<string, Promise<Platform | null>>();
 		await forEachLimit(rows, 8, async ({result, facts, reference}) => {
 			const {verdict} = result;
 			if ((verdict.status !== 'up-to-date' && verdict.status !== 'update-available') || reference === null) {
@@ -70,13 +78,25 @@ export class VulnerabilitiesStep implements ScanStep {
 				targetDigest = await pending ?? targetDigest;
 			}
 
+			let platform = result.platform ?? facts.platform;
+			if (platform === null && facts.kind === 'container' && this.#platformOf !== undefined) {
+				const key = `${result.host}|${facts.imageId}`;
+				let pending = platforms.get(key);
+				if (pending === undefined) {
+					pending = this.#platformOf(result.host, facts.imageId, signal).catch(() => null);
+					platforms.set(key, pending);
+				}
+
+				platform = await pending;
+			}
+
 			items.push({
 				key: rowKey(result),
 				host: result.host,
 				kind: facts.kind,
 				containerId: facts.kind === 'container' ? facts.id : null,
 				reference,
-				platform: result.platform,
+				platform,
 				currentDigest: verdict.localDigest,
 				targetDigest,
 				targetPlatformManifestDigest,

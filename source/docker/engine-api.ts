@@ -112,6 +112,15 @@ export class EngineApi {
 		return this.#timed(signal, async timed => this.#read(response, limit, timed));
 	}
 
+	/**
+	 * Start connecting and negotiating the API version before the first call needs it, so that the
+	 * round trip overlaps with work the caller does meanwhile (loading dockerode, say). Its failure is
+	 * the first call's.
+	 */
+	warmUp(): void {
+		this.#negotiated().catch(() => undefined);
+	}
+
 	async close(): Promise<void> {
 		this.#closed = true;
 		const agent = this.#agent;
@@ -140,15 +149,26 @@ export class EngineApi {
 	}
 
 	async #versioned(path: string, signal: AbortSignal, bodySignal: AbortSignal = signal): Promise<EngineResponse> {
-		this.#version ??= this.#negotiate(signal);
-		const pending = this.#version;
-		pending.catch(() => {
-			if (this.#version === pending) {
-				this.#version = undefined;
-			}
-		});
-		const version = await pending;
+		const version = await abortable(this.#negotiated(), signal);
 		return this.#send(`/v${version}${path}`, signal, bodySignal);
+	}
+
+	/**
+	 * The negotiation every call shares, under a timeout of its own (not the first caller's signal, which
+	 * may end before the others'); its failure is already a sentence. A failed one is tried again next time.
+	 */
+	async #negotiated(): Promise<string> {
+		if (this.#version === undefined) {
+			const pending = this.#timed(undefined, async signal => this.#negotiate(signal));
+			this.#version = pending;
+			pending.catch(() => {
+				if (this.#version === pending) {
+					this.#version = undefined;
+				}
+			});
+		}
+
+		return this.#version;
 	}
 
 	/** The API version to use: the engine's (from /_ping, else /version), at most `maxApiVersion`. */
@@ -333,17 +353,44 @@ export function parseBody<T>(target: EngineTarget, path: string, body: Buffer, s
 		return fail(`something that is not JSON (it starts ${JSON.stringify(start)})`);
 	}
 
+	return checkShape(target, path, raw, schema);
+
+	function fail(problem: string): never {
+		throw malformedFailure(target, path, problem);
+	}
+}
+
+/**
+ * A parsed answer as `schema` reads it, or a sentence naming the field that is not what the Engine API
+ * sends there.
+ * @throws DockerUnavailableError
+ */
+export function checkShape<T>(target: EngineTarget, path: string, raw: unknown, schema: z.ZodType<T>): T {
 	const result = schema.safeParse(raw);
 	if (!result.success) {
 		const issue = result.error.issues[0];
 		const at = issue === undefined || issue.path.length === 0 ? 'the top' : issue.path.map(String).join('.');
-		return fail(`JSON of another shape than the Engine API's (at ${at}: ${issue?.message ?? 'invalid'})`);
+		throw malformedFailure(target, path, `JSON of another shape than the Engine API's (at ${at}: ${issue?.message ?? 'invalid'})`);
 	}
 
 	return result.data;
+}
 
-	function fail(problem: string): never {
-		throw malformedFailure(target, path, problem);
+/** `work`, or the reason `signal` gives when it aborts first (`work` itself goes on: others share it). */
+export async function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+	signal.throwIfAborted();
+	let onAbort = (): void => undefined;
+	const aborted = new Promise<never>((_resolve, reject) => {
+		onAbort = () => {
+			reject(signal.reason);
+		};
+
+		signal.addEventListener('abort', onAbort, {once: true});
+	});
+	try {
+		return await Promise.race([work, aborted]);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
 	}
 }
 

@@ -1,4 +1,5 @@
 import {posix} from 'node:path';
+import type Dockerode from 'dockerode';
 import type {z} from 'zod';
 import {forEachLimit} from '../core/limit.ts';
 import {isImageIdReference} from '../core/reference.ts';
@@ -6,9 +7,10 @@ import type {ContainerSource} from '../core/ports.ts';
 import type {ContainerFacts, ImageStore, InsecurePolicy, Platform} from '../core/types.ts';
 import type {EngineAddress} from './address.ts';
 import {readArchiveFile} from './archive.ts';
-import {EngineApi, engineLimits, type EngineResponse} from './engine-api.ts';
+import {abortable, checkShape, EngineApi} from './engine-api.ts';
 import type {EngineTarget} from './failures.ts';
-import {containerInspectSchema, containerListSchema, imageInspectSchema, imageListSchema, infoSchema, serviceListSchema, type ContainerSummary} from './schemas.ts';
+import {EngineModem, EngineNotFoundError, nodeStream} from './modem.ts';
+import {containerInspectSchema, containerListSchema, containerNamePattern, imageInspectSchema, imageListSchema, infoSchema, serviceListSchema, type ContainerSummary} from './schemas.ts';
 import {enginePlatform, serviceFacts, serviceIdLabel} from './services.ts';
 
 interface EngineInfo {
@@ -39,13 +41,15 @@ export interface DockerEngineOptions {
 }
 
 /**
- * One Docker engine: every container with the facts of the image it runs, from the container and image
- * lists, with an inspect only where the list shows an image id; on a Swarm manager, its services too.
+ * One Docker engine, through dockerode on updock's own transport (EngineModem): every container with the
+ * facts of the image it runs, from the container and image lists, with an inspect only where the list
+ * shows an image id; on a Swarm manager, its services too.
  */
 export class DockerEngine implements ContainerSource {
 	readonly name: string;
 	readonly address: EngineAddress;
 	readonly api: EngineApi;
+	#docker: Promise<Dockerode> | undefined;
 	#info: Promise<EngineInfo> | undefined;
 	readonly #platforms = new Map<string, Promise<Platform | null>>();
 
@@ -62,6 +66,26 @@ export class DockerEngine implements ContainerSource {
 
 	async close(): Promise<void> {
 		await this.api.close();
+	}
+
+	/**
+	 * dockerode on this engine's transport. It is loaded on the first call, not at start-up: importing it
+	 * costs tens of milliseconds (its BuildKit session code loads gRPC) that commands which never reach
+	 * an engine should not pay, and the engine's /_ping goes out while it loads.
+	 */
+	async dockerode(): Promise<Dockerode> {
+		if (this.#docker === undefined) {
+			this.api.warmUp();
+			const pending = import('dockerode').then(({default: Docker}) => new Docker({modem: new EngineModem(this.api)}));
+			this.#docker = pending;
+			pending.catch(() => {
+				if (this.#docker === pending) {
+					this.#docker = undefined;
+				}
+			});
+		}
+
+		return this.#docker;
 	}
 
 	async imageStore(signal?: AbortSignal): Promise<ImageStore> {
@@ -86,18 +110,21 @@ export class DockerEngine implements ContainerSource {
 			}
 		}
 
-		const pending = this.#fetchInfo(signal);
+		// Shared by the callers that come meanwhile, so no caller's signal ends it (the timeout does);
+		// each caller stops waiting when its own signal aborts.
+		const pending = this.#fetchInfo();
 		this.#info = pending;
 		pending.catch(() => {
 			if (this.#info === pending) {
 				this.#info = undefined;
 			}
 		});
-		return pending;
+		return signal === undefined ? pending : abortable(pending, signal);
 	}
 
-	async #fetchInfo(signal?: AbortSignal): Promise<EngineInfo> {
-		const info = await this.api.getJson('/info', infoSchema, {limit: engineLimits.document, signal});
+	async #fetchInfo(): Promise<EngineInfo> {
+		const docker = await this.dockerode();
+		const info = checkShape(this.target, '/info', await docker.info(), infoSchema);
 		return {
 			imageStore: info.DriverStatus?.find(([key]) => key === 'driver-type')?.[1] === 'io.containerd.snapshotter.v1' ? 'containerd' : 'classic',
 			insecure: {
@@ -116,12 +143,15 @@ export class DockerEngine implements ContainerSource {
 	 * manager, its services are rows too, and their task containers are not.
 	 */
 	async listContainers(signal?: AbortSignal): Promise<ContainerFacts[]> {
+		const docker = await this.dockerode();
 		const [summaries, images, info] = await Promise.all([
-			this.#list('/containers/json?all=1', containerListSchema, engineLimits.containers, signal),
-			this.#list('/images/json', imageListSchema, engineLimits.images, signal),
+			docker.listContainers({all: true, abortSignal: signal}).then(raw => checkShape(this.target, '/containers/json', raw, containerListSchema)),
+			docker.listImages({abortSignal: signal}).then(raw => checkShape(this.target, '/images/json', raw, imageListSchema)),
 			this.#engineInfo(signal),
 		]);
-		const services = info.swarmManager ? await this.#list('/services?status=true', serviceListSchema, engineLimits.services, signal) : [];
+		const services = info.swarmManager
+			? checkShape(this.target, '/services', await docker.listServices({status: true, abortSignal: signal}), serviceListSchema)
+			: [];
 		const serviceIds = new Set(services.map(service => service.ID));
 		const taskContainers = new Map<string, string[]>();
 		const containers: ContainerSummary[] = [];
@@ -143,7 +173,7 @@ export class DockerEngine implements ContainerSource {
 			let reference = summary.Image;
 			let name = primaryName(summary.Names) ?? summary.Id.slice(0, 12);
 			if (isImageIdReference(reference, summary.ImageID)) {
-				const container = await this.api.getJson(`/containers/${encodeURIComponent(summary.Id)}/json`, containerInspectSchema, {limit: engineLimits.document, signal, notFound: true});
+				const container = await this.#inspectContainer(docker, summary.Id, signal);
 				if (container === undefined) {
 					return; // Removed between list and inspect.
 				}
@@ -177,9 +207,14 @@ export class DockerEngine implements ContainerSource {
 	}
 
 	async imagePlatform(imageId: string, signal?: AbortSignal): Promise<Platform | null> {
+		if (!imageIdPattern.test(imageId)) {
+			// Not an id the engine could have given: nothing to ask it.
+			return null;
+		}
+
 		let pending = this.#platforms.get(imageId);
 		if (pending === undefined) {
-			pending = this.api.getJson(`/images/${encodeURIComponent(imageId)}/json`, imageInspectSchema, {limit: engineLimits.document, signal, notFound: true})
+			pending = this.#inspectImage(imageId, signal)
 				.then(image => image === undefined ? null : {os: image.Os, architecture: image.Architecture, variant: image.Variant || undefined});
 			this.#platforms.set(imageId, pending);
 			pending.catch(() => this.#platforms.delete(imageId));
@@ -190,7 +225,14 @@ export class DockerEngine implements ContainerSource {
 
 	/** A container's name, given its name or (a prefix of) its id; undefined when there is none. */
 	async findContainerName(nameOrId: string, signal?: AbortSignal): Promise<{name: string; id: string} | undefined> {
-		const container = await this.api.getJson(`/containers/${encodeURIComponent(nameOrId)}/json`, containerInspectSchema, {limit: engineLimits.document, signal, notFound: true});
+		// dockerode puts it in the path as it is: anything Docker would not take as a name or an id is
+		// no such container, and never a different request.
+		const bare = nameOrId.replace(/^\//, '');
+		if (!containerNamePattern.test(bare)) {
+			return undefined;
+		}
+
+		const container = await this.#inspectContainer(await this.dockerode(), bare, signal);
 		return container === undefined ? undefined : {name: container.Name.replace(/^\//, ''), id: container.Id};
 	}
 
@@ -200,14 +242,20 @@ export class DockerEngine implements ContainerSource {
 	 * @throws DockerUnavailableError, also when the file is larger than `maxBytes`.
 	 */
 	async readContainerFile(containerId: string, path: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer | null> {
+		if (!containerNamePattern.test(containerId)) {
+			return null;
+		}
+
+		const container = (await this.dockerode()).getContainer(containerId);
+		const containerPath = `/containers/${containerId}/archive`;
 		let current = path;
 		for (let hop = 0; hop <= maxSymlinks; hop++) {
-			const response = await this.api.open(`/containers/${encodeURIComponent(containerId)}/archive?path=${encodeURIComponent(current)}`, signal, {notFound: true});
-			if (response === undefined) {
+			const body = await notFoundAsUndefined(container.getArchive({path: current, abortSignal: signal}));
+			if (body === undefined) {
 				return null;
 			}
 
-			const entry = await this.#archiveEntry(response, current, maxBytes, signal);
+			const entry = await readArchiveFile(nodeStream(body), {target: this.target, path: current, containerPath, maxBytes, timeoutMs: this.api.timeoutMs, signal});
 			if (entry.kind === 'file') {
 				return entry.content;
 			}
@@ -222,12 +270,34 @@ export class DockerEngine implements ContainerSource {
 		return null;
 	}
 
-	async #archiveEntry(response: EngineResponse, path: string, maxBytes: number, signal?: AbortSignal): ReturnType<typeof readArchiveFile> {
-		return readArchiveFile(response.body, {target: this.target, path, containerPath: response.path, maxBytes, timeoutMs: this.api.timeoutMs, signal});
+	/** A container's inspect; undefined when the engine has no such container. */
+	async #inspectContainer(docker: Dockerode, id: string, signal?: AbortSignal): Promise<ContainerInspect | undefined> {
+		const raw = await notFoundAsUndefined(docker.getContainer(id).inspect({abortSignal: signal}));
+		return raw === undefined ? undefined : checkShape(this.target, `/containers/${id}/json`, raw, containerInspectSchema);
 	}
 
-	async #list<T>(path: string, schema: z.ZodType<T[]>, limit: number, signal?: AbortSignal): Promise<T[]> {
-		return this.api.getJson(path, schema, {limit, signal});
+	async #inspectImage(id: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
+		const raw = await notFoundAsUndefined((await this.dockerode()).getImage(id).inspect({abortSignal: signal}));
+		return raw === undefined ? undefined : checkShape(this.target, `/images/${id}/json`, raw, imageInspectSchema);
+	}
+}
+
+type ContainerInspect = z.infer<typeof containerInspectSchema>;
+type ImageInspect = z.infer<typeof imageInspectSchema>;
+
+/** An image id as engines give them (`sha256:<hex>`, or the bare hex of old engines). */
+const imageIdPattern = /^(?:sha256:)?[a-f\d]{12,64}$/;
+
+/** A call's answer, or undefined when the engine said there is no such thing (HTTP 404). */
+async function notFoundAsUndefined<T>(call: Promise<T>): Promise<T | undefined> {
+	try {
+		return await call;
+	} catch (error) {
+		if (error instanceof EngineNotFoundError) {
+			return undefined;
+		}
+
+		throw error;
 	}
 }
 

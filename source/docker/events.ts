@@ -1,10 +1,12 @@
 import type {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
+import type Dockerode from 'dockerode';
 import {describeError} from '../core/errors.ts';
 import type {EngineAddress} from './address.ts';
 import {DockerEngine} from './engine.ts';
 import {engineLimits} from './engine-api.ts';
 import {engineWhere} from './failures.ts';
+import {nodeStream} from './modem.ts';
 
 export interface EngineEvent {
 	readonly type: 'container' | 'image' | 'service';
@@ -39,21 +41,18 @@ export async function watchEngine(engine: DockerEngine | {readonly name: string;
 	const watched = engine instanceof DockerEngine ? engine : new DockerEngine({name: engine.name, address: engine.address, timeoutMs: connectTimeoutMs});
 	const own = watched === engine ? undefined : watched;
 
-	const path = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container', 'image', 'service'], event: interesting}))}`;
+	const filters: Dockerode.GetEventsOptions['filters'] = {type: ['container', 'image', 'service'], event: interesting};
 	const where = engineWhere(watched.target);
 	let delay = firstRetryMs;
 	try {
 		while (!options.signal.aborted) {
 			let problem: string;
 			try {
-				const response = await watched.api.open(path, options.signal);
-				if (response === undefined) {
-					throw new Error('no event stream');
-				}
-
+				const docker = await watched.dockerode();
+				const stream = nodeStream(await docker.getEvents({filters, abortSignal: options.signal}));
 				options.onStatus({status: 'connected'});
 				delay = firstRetryMs;
-				problem = await follow(response.body, where, options);
+				problem = await follow(stream, where, options);
 			} catch (error) {
 				problem = describeError(error).replace(/\.$/, '');
 			}

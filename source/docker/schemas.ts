@@ -4,11 +4,17 @@
  */
 import {z} from 'zod';
 
+/**
+ * Docker's pattern for a container name without its leading slash; container ids (hex) match it too.
+ * What the engine lists is checked against it before it goes into a request path.
+ */
+export const containerNamePattern = /^[a-zA-Z\d][\w.-]*$/;
+
 const labels = z.record(z.string(), z.string()).nullish().transform(value => value ?? {});
 const strings = z.array(z.string()).nullish().transform(value => value ?? []);
 
 export const containerSummarySchema = z.object({
-	Id: z.string().min(1),
+	Id: z.string().regex(containerNamePattern),
 	Names: strings,
 	/** The reference as created, or the image id once that reference points elsewhere. */
 	Image: z.string(),
@@ -25,7 +31,7 @@ export const imageListSchema = z.array(z.object({
 }));
 
 export const containerInspectSchema = z.object({
-	Id: z.string().min(1),
+	Id: z.string().regex(containerNamePattern),
 	Name: z.string(),
 	Image: z.string(),
 	Config: z.object({Image: z.string()}),

@@ -6,6 +6,7 @@ import type {UpdatesBackend} from './backend.ts';
 import {ApiError, errorBody} from './api-error.ts';
 import {openApiDocument, type DocumentedRoute} from './openapi.ts';
 import * as schemas from './schemas.ts';
+import {selectUpdates} from './select-updates.ts';
 
 /** Request bodies larger than this are refused with 413. */
 export const maxBodyBytes = 64 * 1024;
@@ -19,7 +20,7 @@ export interface ApiOptions {
 }
 
 const summaries: Readonly<Record<string, string>> = {
-	'GET /api/v1/updates': 'Containers with an update available (or with the status asked for)',
+	'GET /api/v1/updates': 'Containers with an update available or a newer version (or with the status or kind of version asked for)',
 	'GET /api/v1/updates/summary': 'The scan loop\'s state and the counts by status',
 	'POST /api/v1/updates/scan': 'Scan now (a scan already running covers the request)',
 	'GET /api/v1/updates/scan/:scan_id': 'One of the last 100 scans',
@@ -132,8 +133,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
 	app.get('/api/v1/updates', {schema: {querystring: schemas.updatesQuerySchema, response: {200: schemas.updatesSchema, ...errors(400, 401)}}}, async request => {
 		const {containers, scannedAt} = await backend.containers();
-		const {status} = request.query;
-		return {updates: status === 'all' ? containers : containers.filter(container => container.status === status), scannedAt};
+		return {updates: selectUpdates(containers, request.query), scannedAt};
 	});
 
 	app.get('/api/v1/updates/summary', {schema: {response: {200: schemas.summaryAnswerSchema, ...errors(401)}}}, async () => backend.summary());

@@ -3,15 +3,53 @@ import {statusOrder} from '../core/status.ts';
 import type {ScanStatus} from '../core/types.ts';
 
 // The API's shapes, once: requests are validated with them, answers serialized through them, and the
-// OpenAPI document is generated from them.
+// OpenAPI document is generated from them. Arrays of answers are read-only, as the scan's own types are.
 
 const statusSchema = z.enum(statusOrder.filter((status): status is ScanStatus => status !== 'checking'));
 
 const nullableText = z.string().nullable();
 
+const count = z.int().min(0);
+
+export const versionKinds = ['patch', 'minor', 'major'] as const;
+
+export const newerVersionSchema = z.object({
+	tag: z.string(),
+	type: z.enum(versionKinds).meta({description: '`patch` (same major and minor), `minor` (same major) or `major`.'}),
+}).meta({id: 'NewerVersion'});
+
+export const linksSchema = z.object({
+	source: nullableText.meta({description: 'The source repository, from the image\'s OCI labels.'}),
+	revision: nullableText.meta({description: 'The revision the running image was built from.'}),
+	targetRevision: nullableText.meta({description: 'The revision of the image the container would move to.'}),
+	changes: nullableText.meta({description: 'A compare URL between the two revisions.'}),
+	release: nullableText.meta({description: 'The release page of the target version.'}),
+}).meta({id: 'Links'});
+
+const vulnerabilityCountsSchema = z.object({
+	critical: count,
+	high: count,
+	medium: count,
+	low: count,
+	unknown: count,
+	ids: z.array(z.string()).readonly(),
+}).meta({id: 'VulnerabilityCounts'});
+
+export const vulnerabilitiesSchema = z.object({
+	source: z.enum(['sbom', 'container']).meta({description: 'Where the package list came from: the SBOM attestation, or the container\'s own files.'}),
+	current: vulnerabilityCountsSchema,
+	target: vulnerabilityCountsSchema.nullable().meta({description: 'The image the update would bring; null when its packages are unknown.'}),
+	fixed: z.array(z.string()).readonly().nullable().meta({description: 'Ids the update removes; null when the target is unknown.'}),
+}).meta({id: 'Vulnerabilities'});
+
+export const riskSchema = z.object({
+	score: z.number().min(0).max(100),
+	level: z.enum(['none', 'low', 'medium', 'high', 'critical']),
+}).meta({id: 'Risk', description: 'A severity-weighted score of what the update fixes (of what the container carries when the target is unknown).'});
+
 /**
- * A container (or Swarm service) exactly as `updock --once --json` prints it. Loose, so fields the
- * scan gains (newer versions, links, vulnerabilities) pass through as that output has them.
+ * A container (or Swarm service) exactly as `updock --once --json` prints it. Loose, so a field that
+ * output gains passes through before it is described here.
  */
 export const containerSchema = z.looseObject({
 	host: z.string().meta({description: 'The engine: `local`, a --host or saved name, or a context name.'}),
@@ -25,9 +63,16 @@ export const containerSchema = z.looseObject({
 	remoteDigest: nullableText,
 	reason: nullableText,
 	error: nullableText,
+	newer: z.array(newerVersionSchema).readonly().nullable().meta({description: 'Newer versions of the tag, ascending, the newest of each kind; [] when it is the newest; null when not checked.'}),
+	newerError: nullableText.meta({description: 'Why the newer versions are not known.'}),
+	links: linksSchema.nullable(),
+	vulnerabilities: vulnerabilitiesSchema.nullable().meta({description: 'With --vulns on: known vulnerabilities now and after the update; null when not known.'}),
+	vulnerabilitiesError: nullableText.meta({description: 'Why the vulnerabilities are not known.'}),
+	risk: riskSchema.nullable(),
+	mode: z.string().optional().meta({description: 'Services only: `replicated`, `global`, ...'}),
+	replicas: z.int().min(0).nullable().optional().meta({description: 'Services only: desired replicas, null for global services.'}),
+	tasks: z.array(z.string()).readonly().optional().meta({description: 'Services only: the ids of its task containers on that engine.'}),
 }).meta({id: 'Container', description: 'A container as `updock --once --json` prints it.'});
-
-const count = z.int().min(0);
 
 /** The summary of `--once --json`: counts by status, every engine asked, the registries' pull budgets. */
 export const summarySchema = z.looseObject({
@@ -38,6 +83,7 @@ export const summarySchema = z.looseObject({
 	excluded: count,
 	unknown: count,
 	error: count,
+	newerVersions: count.meta({description: 'Containers with at least one newer version to move to.'}),
 	hosts: z.array(z.object({name: z.string(), address: z.string(), state: z.enum(['ok', 'error']), error: nullableText, total: count})),
 	rateLimits: z.array(z.object({registry: z.string(), limit: z.number(), remaining: z.number(), windowSeconds: z.number().nullable()})),
 }).meta({id: 'Summary'});
@@ -50,7 +96,9 @@ export const errorSchema = z.object({
 }).meta({id: 'Error'});
 
 export const updatesQuerySchema = z.strictObject({
-	status: z.enum([...statusSchema.options, 'all']).default('update-available').meta({description: 'Which containers: one status, or `all`.'}),
+	status: z.enum([...statusSchema.options, 'all']).optional().meta({description: 'Only containers with this status, or `all`. Without it: containers with an update available or a newer version.'}),
+	type: z.enum(versionKinds).optional().meta({description: 'Only containers with a newer version of this kind.'}),
+	sort: z.enum(['risk']).optional().meta({description: '`risk`: the highest risk score first, containers without one last.'}),
 });
 
 export const updatesSchema = z.object({
@@ -122,4 +170,4 @@ export type ScanAnswer = z.infer<typeof scanSchema>;
 export type DryRunAnswer = z.infer<typeof dryRunSchema>;
 export type PinAnswer = z.infer<typeof pinSchema>;
 export type ExclusionAnswer = z.infer<typeof exclusionSchema>;
-export type StatusFilter = z.infer<typeof updatesQuerySchema>['status'];
+export type UpdatesQuery = z.infer<typeof updatesQuerySchema>;

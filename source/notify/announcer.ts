@@ -57,7 +57,7 @@ export class Announcer {
 					}
 				}
 
-				log.info({scanId, events: events.map(event => ({host: event.host, container: event.container.name, image: event.container.image, remoteDigest: event.remoteDigest}))}, `${events.length} new update${events.length === 1 ? '' : 's'} available`);
+				log.info({scanId, events: events.map(event => ({host: event.host, container: event.container.name, image: event.container.image, remoteDigest: event.remoteDigest, newer: event.newer?.at(-1)?.tag ?? null}))}, `${events.length} new update${events.length === 1 ? '' : 's'} available`);
 				deliveries.deliver(events);
 			} catch (error) {
 				log.error({scanId, error: describeError(error)}, `Could not work out what to announce: ${describeError(error)}`);

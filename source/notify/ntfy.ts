@@ -1,4 +1,6 @@
 import type {AvailableEvent} from '../core/alerts.ts';
+import {newestVersion, riskText, shortDigest} from '../core/status.ts';
+import {safeTerminalText} from '../core/terminal-text.ts';
 import type {NotificationBatch, Notifier} from './port.ts';
 import type {NotifyHttp} from './post.ts';
 
@@ -12,7 +14,7 @@ export function ntfyMessage(events: readonly AvailableEvent[]): {title: string; 
 	const lines: string[] = [];
 	let length = 0;
 	for (const [index, event] of events.entries()) {
-		const line = `${event.host}/${event.container.name}: ${event.container.image} has a new image (${short(event.localDigest)} -> ${short(event.remoteDigest)})`;
+		const line = eventLine(event);
 		if (length + line.length + 1 > maxMessageChars) {
 			lines.push(`… and ${count - index} more`);
 			break;
@@ -25,8 +27,39 @@ export function ntfyMessage(events: readonly AvailableEvent[]): {title: string; 
 	return {title, body: lines.join('\n')};
 }
 
-function short(digest: string): string {
-	return digest.replace(/^sha256:/, '').slice(0, 12);
+/**
+ * One line per container: what is new (the tag's new image, a newer version), then, when known, the
+ * risk and where to read what changed. Folded to one line: names come from engines and registries.
+ */
+function eventLine(event: AvailableEvent): string {
+	const newer = newestVersion(event.newer);
+	const parts = [event.status === 'update-available'
+		? `${event.host}/${event.container.name}: ${event.container.image} has a new image (${shortDigest(event.localDigest)} -> ${shortDigest(event.remoteDigest)})${newer === '' ? '' : `; newer version ${newer}`}`
+		: `${event.host}/${event.container.name}: ${event.container.image} has a newer version: ${newer}`];
+	if (event.risk !== null) {
+		parts.push(`risk ${riskText(event.risk)}${vulnerabilityText(event.vulnerabilities)}`);
+	}
+
+	const {changes, release} = event.links ?? {changes: null, release: null};
+	if (changes !== null) {
+		parts.push(`changes: ${changes}`);
+	} else if (release !== null) {
+		parts.push(`release: ${release}`);
+	}
+
+	return safeTerminalText(parts.join('; '));
+}
+
+/** ` (3 known vulnerabilities, 2 fixed by the update)`, or nothing when not known. */
+function vulnerabilityText(vulnerabilities: AvailableEvent['vulnerabilities']): string {
+	if (vulnerabilities === null) {
+		return '';
+	}
+
+	const {critical, high, medium, low, unknown} = vulnerabilities.current;
+	const known = critical + high + medium + low + unknown;
+	const fixed = vulnerabilities.fixed === null ? '' : `, ${vulnerabilities.fixed.length} fixed by the update`;
+	return ` (${known} known vulnerabilit${known === 1 ? 'y' : 'ies'}${fixed})`;
 }
 
 /** An ntfy topic: one message per batch; credentials only to that server, as Basic auth. */

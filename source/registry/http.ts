@@ -28,6 +28,8 @@ export interface HttpOptions extends RetryOptions {
 	readonly env?: Readonly<Record<string, string | undefined>>;
 	/** Makes the dispatcher for an origin; tests pass MockAgent's pools. @default an undici Pool, or a ProxyAgent */
 	readonly dispatcherFor?: (origin: string) => Dispatcher;
+	/** Told once per request with its final answer (after redirects, retries and fallback); status null when none arrived. Should not throw. */
+	readonly onRequest?: (registry: string, method: string, status: number | null) => void;
 }
 
 export type {HttpRequest, HttpResponse, RateLimit};
@@ -49,8 +51,10 @@ export class RegistryHttp {
 	readonly #send: Send;
 	readonly #fallbacks = new Map<string, string>();
 	readonly #rateLimits = new Map<string, RateLimit>();
+	readonly #onRequest: HttpOptions['onRequest'];
 
 	constructor(options: HttpOptions) {
+		this.#onRequest = options.onRequest;
 		this.#trust = options.trust ?? new RegistryTrust();
 		const trust = this.#trust;
 		this.#transport = new Transport({
@@ -81,6 +85,19 @@ export class RegistryHttp {
 	}
 
 	async send(request: HttpRequest): Promise<HttpResponse> {
+		let response: HttpResponse;
+		try {
+			response = await this.#sendOrFallBack(request);
+		} catch (error) {
+			this.#onRequest?.(request.registry, request.method, error instanceof RegistryError ? error.status : null);
+			throw error;
+		}
+
+		this.#onRequest?.(request.registry, request.method, response.status);
+		return response;
+	}
+
+	async #sendOrFallBack(request: HttpRequest): Promise<HttpResponse> {
 		const endpoint = await this.#trust.endpoint(request.registry);
 		try {
 			return await this.#send(request);

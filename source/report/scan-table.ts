@@ -1,6 +1,7 @@
 import {formatDuration} from '../core/duration.ts';
 import {newerLook, newestVersion, optionalColumns, riskLooks, riskText, shortDigest, shortError, shortImage, statusLooks, statusOrder, statusRank, summaryCount, workloadState, type StatusLook} from '../core/status.ts';
 import type {ContainerResult, Risk, ScanReport} from '../core/types.ts';
+import {safeTerminalText} from '../core/terminal-text.ts';
 import {containerJson} from './scan-json.ts';
 import {describeRateLimit, narrowestTable, renderTable, styler, type Cell, type Column, type Styler} from './text.ts';
 
@@ -78,8 +79,10 @@ const narrowerLayouts: ReadonlyArray<readonly [newer: Extra, risk: Extra]> = [['
 export function renderScanTable(report: ScanReport, options: {color: boolean; width?: number | undefined}): string {
 	const style = styler(options.color);
 	const {summary} = report;
+	// Exit status 1 for a host that could not be listed must come with the reason.
+	const failed = report.hosts.filter(host => host.state === 'error').map(host => `\n${style.red(safeTerminalText(`! ${host.name} (${host.address}): ${host.error ?? 'it could not be listed.'}`))}`).join('');
 	if (summary.total === 0) {
-		return 'No containers on this engine.';
+		return `No containers on this engine.${failed}`;
 	}
 
 	const hosts = new Set(report.containers.map(result => result.host)).size > 1;
@@ -139,5 +142,5 @@ export function renderScanTable(report: ScanReport, options: {color: boolean; wi
 	const newer = summary.newerVersions > 0 ? `; ${style.cyan(`${summary.newerVersions} ${summary.newerVersions === 1 ? newerLook.words : newerLook.plural}`)}` : '';
 	const line = `${summary.total} container${summary.total === 1 ? '' : 's'}: ${counts}${newer} (checked in ${formatDuration(report.durationMs)})`;
 	const budgets = (report.rateLimits ?? []).map(limit => describeRateLimit(limit));
-	return `${table}\n\n${line}${budgets.length === 0 ? '' : `\n${style.dim(`Rate limits: ${budgets.join('; ')}`)}`}`;
+	return `${table}\n\n${line}${budgets.length === 0 ? '' : `\n${style.dim(`Rate limits: ${budgets.join('; ')}`)}`}${failed}`;
 }

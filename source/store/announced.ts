@@ -1,3 +1,4 @@
+import {announcementKey} from '../core/alerts.ts';
 import type {Announcement, Database} from './schema.ts';
 
 /** What was announced for a container not seen by any scan for this long is forgotten. */
@@ -14,11 +15,6 @@ export interface AnnouncedUpdate {
 	readonly digest: string;
 	/** The newer tag announced, when there was one. */
 	readonly tag?: string | undefined;
-}
-
-/** The key of `Database.announced`: the container's name on its host, which survives recreation. */
-export function announcementKey(host: string, name: string): string {
-	return `${host}/${name}`;
 }
 
 export function lastAnnouncement(data: Database, host: string, name: string): Announcement | undefined {

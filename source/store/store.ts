@@ -9,7 +9,7 @@ import {AtomicJsonFile} from './atomic-json-file.ts';
 import {inQueue, withFileLock} from './lock.ts';
 import {checkDatabase, emptyDatabase, parseDatabase, type Database} from './schema.ts';
 
-export {announcementKey, isAnnounced, lastAnnouncement, forgetAnnouncement, recordAnnouncement, type AnnouncedUpdate} from './announced.ts';
+export {isAnnounced, lastAnnouncement, forgetAnnouncement, recordAnnouncement, type AnnouncedUpdate} from './announced.ts';
 export {imageLabelsFor, rememberImageLabels} from './image-labels.ts';
 export {isHostName, schemaVersion, type Announcement, type Database, type RememberedImageLabels, type RememberedPlatformImage, type SavedHost} from './schema.ts';
 export {JsonSettings, type AddHostResult, type NewHost} from './settings.ts';

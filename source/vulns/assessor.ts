@@ -2,7 +2,7 @@ import {describeError} from '../core/errors.ts';
 import {forEachLimit} from '../core/limit.ts';
 import type {ImageReference} from '../core/reference.ts';
 import {assessUpdate, topVulnerabilities} from '../core/risk.ts';
-import type {Risk, Vulnerabilities, VulnerabilityNote} from '../core/types.ts';
+import {formatPlatform, type Platform, type Risk, type Vulnerabilities, type VulnerabilityNote} from '../core/types.ts';
 import {readContainerPackages} from './container-files.ts';
 import {packageKey, VulnerabilityLookup, type KnownVulnerability, type LookupOptions} from './lookup.ts';
 import {OsvClient, parseOsvUrl, type OsvClientOptions} from './osv.ts';
@@ -19,6 +19,8 @@ export interface AssessItem {
 	readonly currentDigest: string | null;
 	/** The container's platform manifest inside `currentDigest`, to pick its attestation. */
 	readonly platformManifestDigest?: string | undefined;
+	/** The container's platform, to find its image (and so its attestation) in an index when the manifest digest is not known. */
+	readonly platform?: Platform | null | undefined;
 	/** The digest the update would bring; null when there is none. */
 	readonly targetDigest: string | null;
 	/** The platform manifest inside `targetDigest`. */
@@ -78,7 +80,7 @@ export class VulnerabilityAssessor {
 		const lists = new Map<string, {current: PackageResult; target: PackageList | null}>();
 		await forEachLimit(items, fetchConcurrency, async item => {
 			const current = await this.#currentPackages(item, signal);
-			const target = item.targetDigest === null ? null : await this.#sbom(item.reference, item.targetDigest, item.targetPlatformManifestDigest, signal);
+			const target = item.targetDigest === null ? null : await this.#sbom(item.reference, item.targetDigest, item.targetPlatformManifestDigest ?? item.platform ?? undefined, signal);
 			lists.set(item.key, {current, target: target?.ok ? target.list : null});
 		});
 
@@ -130,7 +132,7 @@ export class VulnerabilityAssessor {
 
 	/** The SBOM of what runs; when the image has none, the container's own files. */
 	async #currentPackages(item: AssessItem, signal?: AbortSignal): Promise<PackageResult> {
-		const sbom = item.currentDigest === null ? undefined : await this.#sbom(item.reference, item.currentDigest, item.platformManifestDigest, signal);
+		const sbom = item.currentDigest === null ? undefined : await this.#sbom(item.reference, item.currentDigest, item.platformManifestDigest ?? item.platform ?? undefined, signal);
 		if (sbom !== undefined && (sbom.ok || sbom.failure.kind !== 'missing')) {
 			return sbom;
 		}
@@ -144,14 +146,14 @@ export class VulnerabilityAssessor {
 		return {ok: false, failure: {kind: 'missing', reason: `packages unknown: no SBOM attestation and ${files.failure.reason} (${why})`}};
 	}
 
-	async #sbom(reference: ImageReference, digest: string, platformManifestDigest: string | undefined, signal?: AbortSignal): Promise<PackageResult> {
-		const key = `${reference.registry}/${reference.repository}@${digest}#${platformManifestDigest ?? ''}`;
+	async #sbom(reference: ImageReference, digest: string, platformManifest: string | Platform | undefined, signal?: AbortSignal): Promise<PackageResult> {
+		const key = `${reference.registry}/${reference.repository}@${digest}#${typeof platformManifest === 'object' ? formatPlatform(platformManifest) : platformManifest ?? ''}`;
 		const cached = this.#sbomLists.get(key);
 		if (cached !== undefined) {
 			return cached;
 		}
 
-		const result = await readSbomPackages(this.#registry, reference, digest, platformManifestDigest, signal);
+		const result = await readSbomPackages(this.#registry, reference, digest, platformManifest, signal);
 		// A registry failure may pass; what the registry said (a list, no attestation, a broken one) does not.
 		if (result.ok || result.failure.kind !== 'failed') {
 			this.#sbomLists.set(key, result);

@@ -2,6 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {Pool, errors as undiciErrors, type Dispatcher} from 'undici';
 import type {z} from 'zod';
 import {ConfigError, innermostErrorCode} from '../core/errors.ts';
+import {userAgent} from '../registry/http.ts';
 import {retryAfterMs} from '../registry/retry.ts';
 import {OsvError} from './errors.ts';
 import {osvRecordSchema, queryBatchSchema, type OsvRecord} from './osv-schema.ts';
@@ -173,7 +174,7 @@ export class OsvClient {
 				origin: url.origin,
 				method,
 				path: `${url.pathname}${url.search}`,
-				headers: {'user-agent': 'updock/0.1', accept: 'application/json', ...(body === undefined ? {} : {'content-type': 'application/json'})},
+				headers: {'user-agent': userAgent, accept: 'application/json', ...(body === undefined ? {} : {'content-type': 'application/json'})},
 				body,
 				signal: combined,
 			});

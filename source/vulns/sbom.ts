@@ -1,6 +1,8 @@
 import {z} from 'zod';
 import {describeError} from '../core/errors.ts';
+import {selectPlatform} from '../core/platform.ts';
 import type {ImageReference} from '../core/reference.ts';
+import {formatPlatform, type Platform} from '../core/types.ts';
 import {packageList, parsePurl, purlPackage, type Distribution} from './ecosystems.ts';
 import type {AttestationRegistry, OsvPackage, PackageResult} from './types.ts';
 
@@ -17,6 +19,7 @@ const descriptor = z.object({
 	mediaType: z.string().optional(),
 	size: z.number().int().nonnegative().optional(),
 	annotations: z.record(z.string(), z.string()).optional(),
+	platform: z.object({os: z.string(), architecture: z.string(), variant: z.string().optional()}).optional(),
 });
 const imageIndex = z.object({manifests: z.array(descriptor)});
 const imageManifest = z.object({layers: z.array(descriptor)});
@@ -71,16 +74,23 @@ function sbomKind(predicateType: string | undefined): SbomKind | undefined {
  * The packages of an image from its BuildKit SBOM attestation: the index `indexDigest` holds an
  * attestation manifest (`vnd.docker.reference.type: attestation-manifest`) per platform manifest it
  * describes; its layers are in-toto statements told apart by their `in-toto.io/predicate-type`
- * annotation. `platformManifestDigest` picks the attestation of the container's platform; without it,
- * the first attestation in the index is read.
+ * annotation. `platformManifest` picks the attestation of the container's platform: the digest of its
+ * image manifest, or the platform itself (its image in the index is looked up); without it, the first
+ * attestation in the index is read.
  */
-export async function readSbomPackages(registry: AttestationRegistry, reference: ImageReference, indexDigest: string, platformManifestDigest: string | undefined, signal?: AbortSignal): Promise<PackageResult> {
+export async function readSbomPackages(registry: AttestationRegistry, reference: ImageReference, indexDigest: string, platformManifest: string | Platform | undefined, signal?: AbortSignal): Promise<PackageResult> {
 	const where = `${reference.registry}/${reference.repository}@${indexDigest}`;
 	try {
 		const top = await registry.getManifest(reference, indexDigest, signal);
 		const index = imageIndex.safeParse(top.json);
 		if (!index.success) {
 			return missing(`${where} is a single image manifest, not an index, so it carries no SBOM attestation`);
+		}
+
+		// A multi-platform index has an attestation per platform, in any order: the first may be another platform's.
+		const platformManifestDigest = typeof platformManifest === 'object' ? selectPlatform(index.data.manifests, platformManifest)?.digest : platformManifest;
+		if (typeof platformManifest === 'object' && platformManifestDigest === undefined) {
+			return missing(`the image index ${where} has no image for ${formatPlatform(platformManifest)}`);
 		}
 
 		const attestations = index.data.manifests.filter(entry => entry.annotations?.[referenceType] === 'attestation-manifest');

@@ -177,7 +177,7 @@ describe('the live table', () => {
 		expect(frame).toContain('some rows are from the last run');
 		expect(frame.split('\n').find(line => line.includes(' web '))).toMatch(/1h\*/);
 
-		model.onScanEvent({type: 'started', containers: [facts('web'), facts('new')], checks: 4, partial: false});
+		model.onScanEvent({type: 'started', containers: [facts('web'), facts('new')], checks: 4, partial: false, unlistedHosts: []});
 		model.onScanEvent({type: 'progress', checked: 3, checks: 4});
 		frame = await view.waitFor(text => text.includes('scanning: 3 of 4 images checked'));
 		expect(frame.split('\n').find(line => line.includes(' new '))).toMatch(/… checking/);

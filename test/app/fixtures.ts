@@ -45,7 +45,7 @@ export const verdicts = {
 /** A model holding a finished scan of `entries`. */
 export function modelWith(entries: ReadonlyArray<readonly [ContainerFacts, Verdict, Enrichment?]>, address = 'unix:///var/run/docker.sock'): LiveModel {
 	const model = new LiveModel(address);
-	model.onScanEvent({type: 'started', containers: entries.map(([container]) => container), checks: entries.length, partial: false});
+	model.onScanEvent({type: 'started', containers: entries.map(([container]) => container), checks: entries.length, partial: false, unlistedHosts: []});
 	for (const [container, verdict, enrichment] of entries) {
 		model.onScanEvent({type: 'result', result: result(container, verdict, enrichment)});
 	}

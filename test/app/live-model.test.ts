@@ -11,7 +11,7 @@ describe('a user action during a scan', () => {
 	it('wins over the late result of the scan that was already running', () => {
 		const model = modelWith([[web, verdicts.upToDate], [api, verdicts.upToDate]]);
 		// A scan starts; it read the pins before the user pinned web.
-		model.onScanEvent({type: 'started', containers: [web, api], checks: 2, partial: false});
+		model.onScanEvent({type: 'started', containers: [web, api], checks: 2, partial: false, unlistedHosts: []});
 		model.settle(web.id, verdicts.pinned);
 		expect(statusOf(model, 'web')).toBe('pinned');
 		model.onScanEvent({type: 'result', result: result(web, verdicts.update)});
@@ -25,7 +25,7 @@ describe('a user action during a scan', () => {
 
 	it('wins also when the stale result was waiting to be applied', () => {
 		const model = modelWith([[web, verdicts.upToDate]]);
-		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: false});
+		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: false, unlistedHosts: []});
 		model.onScanEvent({type: 'result', result: result(web, verdicts.update)});
 		model.settle(web.id, verdicts.excluded);
 		model.onScanEvent({type: 'result', result: result(web, verdicts.update)});
@@ -34,11 +34,11 @@ describe('a user action during a scan', () => {
 
 	it('gives way to the result of a scan that started after it', () => {
 		const model = modelWith([[web, verdicts.upToDate]]);
-		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: false});
+		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: false, unlistedHosts: []});
 		model.settle(web.id, verdicts.pinned);
 		model.onScanEvent(finished);
 		// The user unpins; the next scan, which read the file after the action, decides again.
-		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: true});
+		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: true, unlistedHosts: []});
 		model.onScanEvent({type: 'result', result: result(web, verdicts.update)});
 		expect(statusOf(model, 'web')).toBe('update-available');
 	});
@@ -47,7 +47,7 @@ describe('a user action during a scan', () => {
 		const model = modelWith([[web, verdicts.upToDate]]);
 		model.settle(web.id, verdicts.pinned);
 		expect(statusOf(model, 'web')).toBe('pinned');
-		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: false});
+		model.onScanEvent({type: 'started', containers: [web], checks: 1, partial: false, unlistedHosts: []});
 		model.onScanEvent({type: 'result', result: result(web, verdicts.error)});
 		expect(statusOf(model, 'web')).toBe('error');
 	});
@@ -60,5 +60,22 @@ describe('rows carry where and what they are', () => {
 		expect(model.getSnapshot().rows[0]).toMatchObject({host: 'prod', kind: 'service', service: {mode: 'replicated', replicas: 3}});
 		model.setContainers([{...service, service: {mode: 'replicated', replicas: 5, tasks: ['t1']}}]);
 		expect(model.getSnapshot().rows[0]?.service).toEqual({mode: 'replicated', replicas: 5, tasks: ['t1']});
+	});
+});
+
+describe('a host that could not be listed', () => {
+	it('keeps its rows through a full scan of the other hosts', () => {
+		const model = new LiveModel('2 hosts');
+		const here = facts('web', 'registry.example/team/web:1', 'running', 'alpha');
+		const there = facts('db', 'registry.example/team/db:1', 'running', 'beta');
+		model.onScanEvent({type: 'started', containers: [here, there], checks: 2, partial: false, unlistedHosts: []});
+		model.onScanEvent({type: 'result', result: result(here, verdicts.upToDate)});
+		model.onScanEvent({type: 'result', result: result(there, verdicts.upToDate)});
+		// beta is down: the next full scan lists alpha only.
+		model.onScanEvent({type: 'started', containers: [here], checks: 1, partial: false, unlistedHosts: ['beta']});
+		expect(model.getSnapshot().rows.map(row => `${row.host}/${row.name}`).sort()).toEqual(['alpha/web', 'beta/db']);
+		// A host that answered and no longer has the container loses its row.
+		model.onScanEvent({type: 'started', containers: [there], checks: 1, partial: false, unlistedHosts: []});
+		expect(model.getSnapshot().rows.map(row => `${row.host}/${row.name}`)).toEqual(['beta/db']);
 	});
 });

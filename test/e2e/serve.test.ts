@@ -134,8 +134,13 @@ const webhookBody = z.strictObject({
 		severity: z.literal('info'),
 		host: z.string(),
 		container: z.strictObject({id: z.string(), name: z.string(), image: z.string()}),
+		status: z.enum(['update-available', 'up-to-date']),
 		localDigest: z.string(),
 		remoteDigest: z.string(),
+		newer: z.array(api.newerVersionSchema).nullable(),
+		links: api.linksSchema.nullable(),
+		vulnerabilities: api.vulnerabilitiesSchema.nullable(),
+		risk: api.riskSchema.nullable(),
 		detectedAt: z.iso.datetime(),
 	})),
 	updock: z.string(),
@@ -383,6 +388,49 @@ describe('updock serve notifications', () => {
 		expect(sample(metrics, 'updock_notifications_total', {channel: 'ntfy', result: 'success'})).toBe(1);
 		expect(await serve.stop()).toBe(0);
 		serve = undefined;
+	});
+
+	it('announces a newer version once, across scans and a restart, with what --json says of the container; ?type= finds it', async () => {
+		const running = scene.ref(sandbox.open.host, 'versioned', '1.0');
+		const runningDigest = await scene.push(running, {marker: 'versioned-1.0'});
+		await scene.pull(running);
+		const name = await scene.runContainer('versioned', running);
+		await scene.push(scene.ref(sandbox.open.host, 'versioned', '1.1'), {marker: 'versioned-1.1'});
+		await scene.push(scene.ref(sandbox.open.host, 'versioned', '2.0'), {marker: 'versioned-2.0'});
+		const receiver = await startReceiver('webhook');
+		const eventsFor = (): Array<z.infer<typeof webhookBody>['events'][number]> => receiver.taken().flatMap(request => webhookBody.parse(JSON.parse(request.body.toString('utf8'))).events).filter(event => event.container.name === name);
+		try {
+			serve = await Serve.start(home, ['--notify', `${receiver.origin}/versions`]);
+			await serve.alertsDone(await serve.finishedScan());
+			await waitFor('the newer version to be announced', () => eventsFor().length === 1);
+			const [event] = eventsFor();
+			const {json} = await scanJson(home);
+			const container = row(json, name);
+			expect(event).toMatchObject({status: 'up-to-date', localDigest: runningDigest, remoteDigest: runningDigest, newer: [{tag: '1.1', type: 'minor'}, {tag: '2.0', type: 'major'}]});
+			expect({newer: event!.newer, links: event!.links, vulnerabilities: event!.vulnerabilities, risk: event!.risk}).toEqual({newer: container.newer, links: container.links, vulnerabilities: container.vulnerabilities, risk: container.risk});
+
+			// The default list has it (a newer version, though its tag is up to date); ?type= keeps the kinds it has.
+			const names = async (query: string): Promise<string[]> => (await serve!.json(api.updatesSchema, `/api/v1/updates${query}`)).updates.map(entry => entry.name);
+			expect(await names('')).toContain(name);
+			expect(await names('?type=minor')).toContain(name);
+			expect(await names('?type=major')).toContain(name);
+			expect(await names('?type=patch')).not.toContain(name);
+			expect(await names('?status=update-available')).not.toContain(name);
+			expect(await names('?sort=risk')).toEqual(await names(''));
+
+			await serve.scanNow();
+			expect(await serve.stop()).toBe(0);
+			serve = await Serve.start(home, ['--notify', `${receiver.origin}/versions`]);
+			await serve.alertsDone(await serve.finishedScan());
+			await serve.scanNow();
+			expect(eventsFor()).toHaveLength(1);
+			const announced = z.looseObject({announced: z.record(z.string(), z.looseObject({digest: z.string(), tag: z.string().optional()}))}).parse(JSON.parse(await readFile(home.db, 'utf8')));
+			expect(announced.announced[`local/${name}`]).toMatchObject({digest: runningDigest, tag: '2.0'});
+			expect(await serve.stop()).toBe(0);
+			serve = undefined;
+		} finally {
+			await receiver.close();
+		}
 	});
 
 	it('retries a receiver that fails twice, then succeeds, counting every attempt', async () => {

@@ -1,7 +1,7 @@
 import {run} from './process.ts';
 
 /** Debian packages the sandbox needs. */
-export const sandboxPackages = ['docker.io', 'docker-registry', 'skopeo', 'busybox-static', 'tmux', 'openssl'] as const;
+export const sandboxPackages = ['docker.io', 'docker-registry', 'skopeo', 'busybox-static', 'tmux', 'openssl', 'openssh-server'] as const;
 
 async function installed(pkg: string): Promise<boolean> {
 	const result = await run('dpkg-query', ['-W', '-f=${Status}', pkg]);

@@ -1,21 +1,36 @@
 import type {FastifyInstance} from 'fastify';
 import pino from 'pino';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {z} from 'zod';
 import {buildApi} from '../../source/http/app.ts';
 import type {UpdatesBackend} from '../../source/http/backend.ts';
 import {ApiError} from '../../source/http/api-error.ts';
 import {errorSchema, type ContainerAnswer, type ExclusionAnswer} from '../../source/http/schemas.ts';
 
-const container = (name: string, status: ContainerAnswer['status']): ContainerAnswer => ({
+const container = (name: string, status: ContainerAnswer['status'], fields: Partial<ContainerAnswer> = {}): ContainerAnswer => ({
 	host: 'local', kind: 'container', id: `${name}-id`, name, image: `registry.test/${name}:1`, state: 'running', status,
-	localDigest: null, remoteDigest: null, reason: null, error: null, newer: null,
+	localDigest: null, remoteDigest: null, reason: null, error: null, newer: null, newerError: null, links: null,
+	vulnerabilities: null, vulnerabilitiesError: null, risk: null, ...fields,
 });
+
+const counts = (high: number, ids: string[]) => ({critical: 0, high, medium: 0, low: 0, unknown: 0, ids});
+const risk = (score: number, level: NonNullable<ContainerAnswer['risk']>['level']) => ({score, level});
+
+/** The rows of the fake scan: updates, newer versions of each kind, risk scores, and a row with neither. */
+const rows: ContainerAnswer[] = [
+	container('api', 'update-available', {risk: risk(20, 'low'), vulnerabilities: {source: 'sbom', current: counts(1, ['CVE-1']), target: counts(0, []), fixed: ['CVE-1']}}),
+	container('web', 'up-to-date'),
+	container('db', 'up-to-date', {newer: [{tag: '1.25.4', type: 'patch'}, {tag: '1.27.1', type: 'minor'}], risk: risk(72, 'high')}),
+	container('cache', 'update-available', {newer: [{tag: '2.0.0', type: 'major'}], links: {source: 'https://github.com/o/cache', revision: 'a1b2c3d', targetRevision: 'd4e5f6a', changes: 'https://github.com/o/cache/compare/a1b2c3d...d4e5f6a', release: null}}),
+	container('queue', 'update-available', {risk: risk(72, 'high')}),
+	container('old', 'pinned', {newer: null}),
+];
 
 /** A backend in memory: these tests are about the HTTP contract, the e2e test about the real service. */
 function fakeBackend(): UpdatesBackend & {exclusionList: ExclusionAnswer[]} {
 	const exclusionList: ExclusionAnswer[] = [];
-	const containers = [container('api', 'update-available'), container('web', 'up-to-date')];
-	const summary = {total: 2, upToDate: 1, updateAvailable: 1, pinned: 0, excluded: 0, unknown: 0, error: 0, hosts: [], rateLimits: []};
+	const containers = rows;
+	const summary = {total: 6, upToDate: 2, updateAvailable: 3, pinned: 1, excluded: 0, unknown: 0, error: 0, newerVersions: 2, hosts: [], rateLimits: []};
 	return {
 		exclusionList,
 		containers: async () => ({containers, scannedAt: '2026-03-01T00:00:00.000Z'}),
@@ -65,17 +80,48 @@ describe('the HTTP API contract', () => {
 	// Strict: the error body has exactly these two fields.
 	const errorOf = (body: string): {code: string; message: string} => errorSchema.strict().parse(JSON.parse(body)).error;
 
-	it('lists updates, and other statuses or all with ?status', async () => {
+	const namesOf = async (url: string): Promise<string[]> => {
+		const answer = await app.inject({method: 'GET', url});
+		expect(answer.statusCode, url).toBe(200);
+		return answer.json<{updates: ContainerAnswer[]}>().updates.map(entry => entry.name);
+	};
+
+	it('lists updates and newer versions, and other statuses or all with ?status', async () => {
 		const updates = await app.inject({method: 'GET', url: '/api/v1/updates'});
 		expect(updates.statusCode).toBe(200);
-		expect(updates.json()).toEqual({updates: [container('api', 'update-available')], scannedAt: '2026-03-01T00:00:00.000Z'});
-		expect(updates.json<{updates: ContainerAnswer[]}>().updates[0]).toHaveProperty('newer', null);
-		expect((await app.inject({method: 'GET', url: '/api/v1/updates?status=up-to-date'})).json<{updates: ContainerAnswer[]}>().updates.map(entry => entry.name)).toEqual(['web']);
-		expect((await app.inject({method: 'GET', url: '/api/v1/updates?status=all'})).json<{updates: ContainerAnswer[]}>().updates).toHaveLength(2);
+		expect(updates.json()).toEqual({updates: rows.filter(row => ['api', 'db', 'cache', 'queue'].includes(row.name)), scannedAt: '2026-03-01T00:00:00.000Z'});
+		expect(await namesOf('/api/v1/updates?status=up-to-date')).toEqual(['web', 'db']);
+		expect(await namesOf('/api/v1/updates?status=update-available')).toEqual(['api', 'cache', 'queue']);
+		expect(await namesOf('/api/v1/updates?status=all')).toHaveLength(6);
 		const bad = await app.inject({method: 'GET', url: '/api/v1/updates?status=stale'});
 		expect(bad.statusCode).toBe(400);
 		expect(errorOf(bad.body).code).toBe('invalid_request');
 		expect(errorOf(bad.body).message).toMatch(/status/);
+	});
+
+	it('keeps the containers with a newer version of one kind with ?type', async () => {
+		expect(await namesOf('/api/v1/updates?type=patch')).toEqual(['db']);
+		expect(await namesOf('/api/v1/updates?type=minor')).toEqual(['db']);
+		expect(await namesOf('/api/v1/updates?type=major')).toEqual(['cache']);
+		expect(await namesOf('/api/v1/updates?type=major&status=up-to-date')).toEqual([]);
+		expect(await namesOf('/api/v1/updates?type=minor&status=up-to-date')).toEqual(['db']);
+		const bad = await app.inject({method: 'GET', url: '/api/v1/updates?type=huge'});
+		expect(bad.statusCode).toBe(400);
+		expect(errorOf(bad.body).message).toMatch(/type/);
+	});
+
+	it('sorts by risk with ?sort=risk: the highest score first, rows without one last, ties in their order', async () => {
+		expect(await namesOf('/api/v1/updates?sort=risk')).toEqual(['db', 'queue', 'api', 'cache']);
+		expect(await namesOf('/api/v1/updates?sort=risk&status=all')).toEqual(['db', 'queue', 'api', 'web', 'cache', 'old']);
+		expect((await app.inject({method: 'GET', url: '/api/v1/updates?sort=name'})).statusCode).toBe(400);
+	});
+
+	it('answers containers with the fields of --once --json, the enrichment included', async () => {
+		const answer = await app.inject({method: 'GET', url: '/api/v1/updates/container/api'});
+		expect(answer.json()).toEqual(rows[0]);
+		const cache = (await app.inject({method: 'GET', url: '/api/v1/updates/container/cache'})).json<ContainerAnswer>();
+		expect(cache.newer).toEqual([{tag: '2.0.0', type: 'major'}]);
+		expect(cache.links?.changes).toBe('https://github.com/o/cache/compare/a1b2c3d...d4e5f6a');
 	});
 
 	it('answers 404 for unknown paths and 405 with Allow for a wrong method', async () => {
@@ -151,10 +197,18 @@ describe('the HTTP API contract', () => {
 			'GET /api/v1/updates/container/{container_id}', 'GET /api/v1/updates/dry-run', 'GET /api/v1/updates/exclusions', 'GET /api/v1/updates/scan/{scan_id}',
 			'GET /api/v1/updates/summary', 'GET /healthz', 'GET /metrics', 'POST /api/v1/updates/exclusions', 'POST /api/v1/updates/pin/{container_id}', 'POST /api/v1/updates/scan',
 		]);
-		expect(document.paths['/api/v1/updates']!['get']!.parameters).toEqual([expect.objectContaining({name: 'status', in: 'query'})]);
+		expect(document.paths['/api/v1/updates']!['get']!.parameters).toEqual([
+			expect.objectContaining({name: 'status', in: 'query', required: false}),
+			expect.objectContaining({name: 'type', in: 'query', required: false, schema: expect.objectContaining({enum: ['patch', 'minor', 'major']})}),
+			expect.objectContaining({name: 'sort', in: 'query', required: false, schema: expect.objectContaining({enum: ['risk']})}),
+		]);
 		expect(document.paths['/api/v1/updates/pin/{container_id}']!['post']!.parameters).toEqual([expect.objectContaining({name: 'container_id', in: 'path'})]);
 		expect(document.paths['/api/v1/updates/exclusions']!['post']!.requestBody).toMatchObject({content: {'application/json': {schema: {properties: {image: {type: 'string'}}}}}});
-		expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Container', 'Error', 'Summary', 'Scan', 'Exclusion', 'Pin']));
+		expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Container', 'Error', 'Summary', 'Scan', 'Exclusion', 'Pin', 'NewerVersion', 'Links', 'Vulnerabilities', 'Risk']));
+		const containerProperties = z.object({properties: z.record(z.string(), z.unknown()), required: z.array(z.string())}).parse(document.components.schemas['Container']);
+		const enrichment = ['newer', 'newerError', 'links', 'vulnerabilities', 'vulnerabilitiesError', 'risk'];
+		expect(containerProperties.required).toEqual(expect.arrayContaining(enrichment));
+		expect(Object.keys(containerProperties.properties)).toEqual(expect.arrayContaining(enrichment));
 		// Every reference points at a component that exists.
 		for (const [, name] of JSON.stringify(document).matchAll(/"#\/components\/schemas\/(\w+)"/g)) {
 			expect(document.components.schemas, name).toHaveProperty(name!);

@@ -9,9 +9,9 @@ import {parseNotifyUrl} from '../../source/notify/url.ts';
 import {startReceiver, type Receiver} from '../helpers/receivers.ts';
 
 const digest = (character: string): string => `sha256:${character.repeat(64)}`;
-const event = (name: string): AvailableEvent => ({
-	event: 'available', severity: 'info', host: 'local', container: {id: `${name}-id`, name, image: `registry.test/${name}:1`},
-	localDigest: digest('a'), remoteDigest: digest('b'), detectedAt: '2026-03-01T14:02:00.000Z',
+const event = (name: string, fields: Partial<AvailableEvent> = {}): AvailableEvent => ({
+	event: 'available', severity: 'info', host: 'local', container: {id: `${name}-id`, name, image: `registry.test/${name}:1`}, status: 'update-available',
+	localDigest: digest('a'), remoteDigest: digest('b'), newer: null, links: null, vulnerabilities: null, risk: null, detectedAt: '2026-03-01T14:02:00.000Z', ...fields,
 });
 
 describe('notifiers against real receivers on loopback', () => {
@@ -88,6 +88,20 @@ describe('notifiers against real receivers on loopback', () => {
 		expect(request!.headers['authorization']).toBe(`Basic ${Buffer.from('bob:pa:ss').toString('base64')}`);
 		expect(request!.body.toString('utf8')).toBe(ntfyMessage([event('api'), event('web')]).body);
 		expect(request!.body.toString('utf8')).toContain('local/api: registry.test/api:1 has a new image (aaaaaaaaaaaa -> bbbbbbbbbbbb)');
+	});
+
+	it('tells newer versions, risk, known vulnerabilities and the changes link in the ntfy text, one line per container', () => {
+		const counts = (critical: number, ids: string[]) => ({critical, high: 0, medium: 0, low: 0, unknown: 0, ids});
+		const {body} = ntfyMessage([
+			event('api', {newer: [{tag: '1.2', type: 'minor'}, {tag: '2.0', type: 'major'}], risk: {score: 72, level: 'high'}, vulnerabilities: {source: 'sbom', current: counts(3, ['A', 'B', 'C']), target: counts(1, ['C']), fixed: ['A', 'B']}, links: {source: 'https://github.com/o/api', revision: 'a1', targetRevision: 'b2', changes: 'https://github.com/o/api/compare/a1...b2', release: 'https://github.com/o/api/releases/tag/2.0'}}),
+			event('db', {status: 'up-to-date', remoteDigest: digest('a'), newer: [{tag: '16.4', type: 'minor'}], links: {source: 'https://github.com/o/db', revision: null, targetRevision: null, changes: null, release: 'https://github.com/o/db/releases/tag/16.4'}}),
+			event('web', {container: {id: 'web-id', name: 'web\nlocal/forged', image: 'registry.test/web:1'}}),
+		]);
+		expect(body.split('\n')).toEqual([
+			'local/api: registry.test/api:1 has a new image (aaaaaaaaaaaa -> bbbbbbbbbbbb); newer version 2.0 major; risk high 72 (3 known vulnerabilities, 2 fixed by the update); changes: https://github.com/o/api/compare/a1...b2',
+			'local/db: registry.test/db:1 has a newer version: 16.4 minor; release: https://github.com/o/db/releases/tag/16.4',
+			'local/web␊local/forged: registry.test/web:1 has a new image (aaaaaaaaaaaa -> bbbbbbbbbbbb)',
+		]);
 	});
 
 	it('retries a receiver that fails twice, logs every attempt, and announces once it takes the batch', async () => {
