@@ -5,10 +5,9 @@ import packageJson from '../package.json' with {type: 'json'};
 import type {Config} from './config.ts';
 import {announcementAfter, caughtUp} from './core/alerts.ts';
 import {describeError} from './core/errors.ts';
-import {LiveModel} from './core/live-model.ts';
 import {LiveSession} from './core/live-session.ts';
 import {ScanLoop, type ScanEnd} from './core/scan-loop.ts';
-import {Scanner, type ScanOutcome} from './core/scanner.ts';
+import type {ScanOutcome} from './core/scanner.ts';
 import type {HostReport} from './core/types.ts';
 import {watchEngine} from './docker/events.ts';
 import {dryRunReport} from './dry-run.ts';
@@ -23,8 +22,8 @@ import {makeNotifiers} from './notify/notifiers.ts';
 import {NotifyHttp} from './notify/post.ts';
 import {dryRunJson} from './report/dry-run.ts';
 import type {ServeCommand} from './serve-config.ts';
-import {forgetAnnouncement, JsonSettings, JsonStore, lastAnnouncement, recordAnnouncement, rememberScan, scanMemory} from './store/store.ts';
-import {engineHosts, registryStack, scanSteps, type EngineHosts} from './wiring.ts';
+import {forgetAnnouncement, JsonSettings, lastAnnouncement, recordAnnouncement, type Database} from './store/store.ts';
+import {liveScanning, type EngineHosts} from './wiring.ts';
 
 /** Never logged: whatever a credential or token may be called. */
 const redactPaths = ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization', 'token', '*.token', 'password', '*.password', 'secret', '*.secret'];
@@ -81,30 +80,12 @@ interface Service {
 async function wireService(config: Config, command: ServeCommand, logger: Logger): Promise<Service> {
 	const metrics = new ServeMetrics();
 	// Read before anything connects: a broken file stops `serve` with its path in the message.
-	const data = await new JsonStore(config.dbPath).load();
-	const hosts = engineHosts(config, data.hosts);
-	const store = new JsonStore(config.dbPath, {defaultHost: hosts.defaultHost});
+	const live = await liveScanning(config, {onRequest: metrics.registryRequest});
+	const {data, store, model, scanner, engines: hosts} = live;
 	const settings = new JsonSettings(store, {defaultHost: hosts.defaultHost});
-	const {client, http} = registryStack(config, hosts.hosts.map(host => host.engine), {onRequest: metrics.registryRequest});
-	const model = new LiveModel(hosts.hosts.map(host => host.address).join(', '));
-	model.loadLastRun(data.lastScan);
 	let lastHosts: readonly HostReport[] = data.lastScan?.hosts ?? [];
 
-	const steps = await scanSteps(config, client, hosts.hosts);
-	const scanner = new Scanner({
-		hosts: hosts.hosts,
-		defaultHost: hosts.defaultHost,
-		registry: client,
-		steps: steps.steps,
-		memory: async () => {
-			const saved = await store.load();
-			steps.memory.load(saved);
-			return scanMemory(saved);
-		},
-		concurrency: config.concurrency,
-	});
 	const history = new ScanHistory();
-	scanner.subscribe(model.onScanEvent);
 	scanner.subscribe(history.onScanEvent);
 
 	const notifyHttp = new NotifyHttp({timeoutMs: Math.min(config.timeoutMs, 30_000)});
@@ -144,9 +125,7 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 		intervalMs: config.intervalMs,
 		async persist(outcome: ScanOutcome, partial: boolean) {
 			try {
-				await store.update(saved => {
-					rememberScan(saved, outcome.report, outcome.learned, new Date(), partial);
-					steps.memory.save(saved);
+				await live.save(outcome, partial, (saved: Database) => {
 					// Up to date again: falling behind later is news again.
 					for (const {host, name} of caughtUp(outcome.report.containers)) {
 						forgetAnnouncement(saved, host, name);
@@ -244,7 +223,7 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 			await loop.idle();
 			await announcer.close();
 			await Promise.all(watching);
-			await Promise.all([http.close(), notifyHttp.close(), steps.close(), hosts.close()]);
+			await Promise.all([live.close(), notifyHttp.close()]);
 		},
 	};
 }

@@ -1,14 +1,12 @@
 import {render} from 'ink';
 import type {Config} from './config.ts';
 import {describeError} from './core/errors.ts';
-import {LiveModel} from './core/live-model.ts';
 import {LiveSession} from './core/live-session.ts';
 import {ScanLoop} from './core/scan-loop.ts';
-import {Scanner} from './core/scanner.ts';
 import {App} from './app/components/App.tsx';
 import {watchEngine} from './docker/events.ts';
-import {engineHosts, registryStack, scanSteps} from './wiring.ts';
-import {JsonSettings, JsonStore, lastAnnouncement, rememberScan, scanMemory} from './store/store.ts';
+import {liveScanning} from './wiring.ts';
+import {JsonSettings, lastAnnouncement} from './store/store.ts';
 import {sessionAlertsAfterScan, sessionAlertsText, startSessionAlerts} from './core/alerts.ts';
 
 /**
@@ -16,28 +14,9 @@ import {sessionAlertsAfterScan, sessionAlertsText, startSessionAlerts} from './c
  * engine watcher, and renders the Ink app until the user quits. Returns the exit status.
  */
 export async function runTui(config: Config): Promise<number> {
-	const store = new JsonStore(config.dbPath);
-	// A broken file stops here, before the screen is taken over, with its path in the message.
-	const data = await store.load();
-	const engines = engineHosts(config, data.hosts);
-	const {client, http} = registryStack(config, engines.hosts.map(host => host.engine));
-	const model = new LiveModel(engines.hosts.length === 1 ? engines.hosts[0]!.address : `${engines.hosts.length} hosts: ${engines.hosts.map(host => host.name).join(', ')}`);
-	model.loadLastRun(data.lastScan);
-
-	const steps = await scanSteps(config, client, engines.hosts);
-	const scanner = new Scanner({
-		hosts: engines.hosts,
-		defaultHost: engines.defaultHost,
-		registry: client,
-		steps: steps.steps,
-		memory: async () => {
-			const saved = await store.load();
-			steps.memory.load(saved);
-			return scanMemory(saved);
-		},
-		concurrency: config.concurrency,
-	});
-	scanner.subscribe(model.onScanEvent);
+	// A broken JSON file stops here, before the screen is taken over, with its path in the message.
+	const live = await liveScanning(config);
+	const {data, engines, model, scanner} = live;
 	// What this session raises, counted as `serve` would announce it; the footer says "2 new since 14:02".
 	let alerts = startSessionAlerts(new Date(), data.lastScan?.containers ?? [], (host, name) => lastAnnouncement(data, host, name));
 	const loop = new ScanLoop({
@@ -48,10 +27,7 @@ export async function runTui(config: Config): Promise<number> {
 			alerts = sessionAlertsAfterScan(alerts, outcome.report.containers, new Date());
 			model.setAlerts(sessionAlertsText(alerts));
 			try {
-				await store.update(saved => {
-					rememberScan(saved, outcome.report, outcome.learned, new Date(), partial);
-					steps.memory.save(saved);
-				});
+				await live.save(outcome, partial);
 			} catch (error) {
 				model.setNotice({kind: 'error', text: `The results were not saved: ${describeError(error)}`});
 			}
@@ -60,7 +36,7 @@ export async function runTui(config: Config): Promise<number> {
 			model.setNotice({kind: 'error', text: `The scan could not run: ${describeError(error)}`});
 		},
 	});
-	const session = new LiveSession({model, loop, hosts: engines.hosts, settings: new JsonSettings(store, {defaultHost: engines.defaultHost}), defaultHost: engines.defaultHost});
+	const session = new LiveSession({model, loop, hosts: engines.hosts, settings: new JsonSettings(live.store, {defaultHost: engines.defaultHost}), defaultHost: engines.defaultHost});
 
 	const controller = new AbortController();
 	const instance = render(
@@ -117,9 +93,7 @@ export async function runTui(config: Config): Promise<number> {
 		controller.abort();
 		session.stop();
 		await Promise.allSettled(watching);
-		await http.close();
-		await steps.close();
-		await engines.close();
+		await live.close();
 	}
 
 	return 0;

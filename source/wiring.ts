@@ -13,7 +13,9 @@ import {LinksStep, type LabelMemory} from './core/links-step.ts';
 import {NewerVersionsStep} from './core/newer-step.ts';
 import type {ScanStep} from './core/scanner.ts';
 import {VulnerabilitiesStep, type VulnerabilitySource} from './core/vulns-step.ts';
-import {imageLabelsFor, rememberImageLabels, type Database, type SavedHost} from './store/store.ts';
+import {LiveModel} from './core/live-model.ts';
+import {Scanner, type ScanOutcome} from './core/scanner.ts';
+import {imageLabelsFor, JsonStore, rememberImageLabels, rememberScan, scanMemory, type Database, type SavedHost} from './store/store.ts';
 
 /** One engine, connected lazily: nothing is dialled until it is asked something. */
 export interface EngineHost extends HostSource {
@@ -189,4 +191,66 @@ class FileLabelMemory implements LabelMemory {
 		this.#learned.clear();
 		this.#data = data;
 	}
+}
+
+/** What the live view and `serve` share: the file, the engines, the registries, the steps, the model and the scanner. */
+export interface LiveScanning {
+	/** The JSON file as read at start. */
+	readonly data: Database;
+	readonly store: JsonStore;
+	readonly engines: EngineHosts;
+	readonly client: HttpRegistryClient;
+	readonly model: LiveModel;
+	readonly scanner: Scanner;
+	/** Save a scan's results and what its steps learned; `also` changes the same write. Throws StoreError. */
+	save(outcome: ScanOutcome, partial: boolean, also?: (data: Database) => void): Promise<void>;
+	close(): Promise<void>;
+}
+
+/**
+ * Wire a long-running scanner: the JSON file read first (a broken one stops here, with its path), the
+ * engines, the registry stack, the steps, the live model fed by the scanner, pins and exclusions read
+ * afresh at every scan.
+ */
+export async function liveScanning(config: Config, hooks: Pick<HttpOptions, 'onRequest'> = {}): Promise<LiveScanning> {
+	const data = await new JsonStore(config.dbPath).load();
+	const engines = engineHosts(config, data.hosts);
+	const store = new JsonStore(config.dbPath, {defaultHost: engines.defaultHost});
+	const {client, http} = registryStack(config, engines.hosts.map(host => host.engine), hooks);
+	const model = new LiveModel(engines.hosts.length === 1 ? engines.hosts[0]!.address : `${engines.hosts.length} hosts: ${engines.hosts.map(host => host.name).join(', ')}`);
+	model.loadLastRun(data.lastScan);
+	const steps = await scanSteps(config, client, engines.hosts);
+	const scanner = new Scanner({
+		hosts: engines.hosts,
+		defaultHost: engines.defaultHost,
+		registry: client,
+		steps: steps.steps,
+		memory: async () => {
+			const saved = await store.load();
+			steps.memory.load(saved);
+			return scanMemory(saved);
+		},
+		concurrency: config.concurrency,
+	});
+	scanner.subscribe(model.onScanEvent);
+	return {
+		data,
+		store,
+		engines,
+		client,
+		model,
+		scanner,
+		async save(outcome, partial, also) {
+			await store.update(saved => {
+				rememberScan(saved, outcome.report, outcome.learned, new Date(), partial);
+				steps.memory.save(saved);
+				also?.(saved);
+			});
+		},
+		async close() {
+			await http.close();
+			await steps.close();
+			await engines.close();
+		},
+	};
 }

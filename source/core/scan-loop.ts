@@ -48,6 +48,8 @@ export class ScanLoop {
 	readonly #options: ScanLoopOptions;
 	#signal: AbortSignal | undefined;
 	#current: ScanTicket | undefined;
+	/** The running scan has its results and is saving them. */
+	#saving = false;
 	#runPromise: Promise<void> = Promise.resolve();
 	#timer: LongTimer | undefined;
 	readonly #pending = new Set<string>();
@@ -83,7 +85,9 @@ export class ScanLoop {
 			return {id, state: 'started'};
 		}
 
-		if (!current.partial) {
+		// A full scan that is still asking covers the request; one that is only saving its results has
+		// already read the engines and registries, so the request gets a scan of its own right after.
+		if (!current.partial && !this.#saving) {
 			return {id: current.id, state: 'absorbed'};
 		}
 
@@ -156,10 +160,13 @@ export class ScanLoop {
 		this.#options.onStarted?.(ticket);
 		try {
 			const outcome = await this.#options.scanner.scan(signal, only);
+			this.#saving = true;
 			await this.#options.persist(outcome, only !== undefined);
+			this.#saving = false;
 			this.#current = undefined;
 			this.#options.onFinished?.({...ticket, finishedAt: new Date(), outcome});
 		} catch (error) {
+			this.#saving = false;
 			this.#current = undefined;
 			this.#options.onFinished?.({...ticket, finishedAt: new Date(), error, aborted: signal.aborted});
 			if (signal.aborted) {

@@ -56,6 +56,30 @@ describe('ScanLoop', () => {
 		expect(model.getSnapshot().scan.nextScanAt).toBeNull();
 	});
 
+	it('gives a scan asked for while the last one is only saving its results a scan of its own', async () => {
+		const {scanner, calls, finish} = controllableScanner();
+		const model = new LiveModel('unix:///x');
+		let saved: () => void = () => undefined;
+		const persist = vi.fn(async () => new Promise<void>(resolve => {
+			saved = resolve;
+		}));
+		const loop = new ScanLoop({scanner, model, intervalMs: 60_000, persist, onScanError: vi.fn()});
+		const controller = new AbortController();
+		loop.start(controller.signal);
+		// While it asks the registries, a request is the running scan.
+		expect(loop.requestFullScan().state).toBe('absorbed');
+		await finish();
+		expect(persist).toHaveBeenCalledTimes(1);
+		// Now it only writes the file: what it saw is already old, so the request waits for its own scan.
+		expect(loop.requestFullScan().state).toBe('queued');
+		saved();
+		await vi.advanceTimersByTimeAsync(0);
+		expect(calls).toHaveLength(2);
+		await finish();
+		saved();
+		controller.abort();
+	});
+
 	it('absorbs a scan requested during a scan, and queues containers to check until it ends', async () => {
 		const {scanner, calls, finish} = controllableScanner();
 		const loop = new ScanLoop({scanner, model: new LiveModel('x'), intervalMs: 60_000, persist: async () => undefined, onScanError: vi.fn()});
