@@ -6,6 +6,7 @@ import type {z} from 'zod';
 import {DockerUnavailableError, innermostErrorCode} from '../core/errors.ts';
 import type {EngineTls} from './address.ts';
 import {connectionFailure, engineWhere, malformedFailure, oversizeFailure, statusFailure, type EngineTarget} from './failures.ts';
+import {readListing, type ListingSpec} from './listing.ts';
 import {readCapped, readPrefix} from './read-capped.ts';
 import {versionSchema} from './schemas.ts';
 
@@ -17,6 +18,15 @@ export const engineLimits = {
 	images: 32 * 1024 * 1024,
 	/** `/services` of a Swarm manager. */
 	services: 32 * 1024 * 1024,
+	/** Entries of one listing: twice the 50,000 containers updock is sized for. */
+	listEntries: 100_000,
+	/**
+	 * One entry of a listing (a container with its labels is 0.5-1.3 KiB): the parser holds one whole
+	 * entry, and one whole string or number, before it can be checked.
+	 */
+	listEntry: 1024 * 1024,
+	/** Nesting of any answer (the Engine API's go about 6 deep). */
+	depth: 64,
 	/** One inspect, `/info`, `/version`. */
 	document: 1024 * 1024,
 	/** One line of the event stream. */
@@ -85,6 +95,19 @@ export class EngineApi {
 			await this.#expectOk(response, signal);
 			const body = await this.#read(response, options.limit, signal);
 			return parseBody(this.target, response.path, body, schema, options.limit);
+		});
+	}
+
+	/**
+	 * GET a listing (`/containers/json?all=1`): a JSON array read entry by entry while it streams, each
+	 * entry checked and cut down to what `spec.entry` keeps, under the caps of `spec`.
+	 * @throws DockerUnavailableError
+	 */
+	async getListing<T>(path: string, spec: ListingSpec<T>, signal?: AbortSignal): Promise<T[]> {
+		return this.#timed(signal, async timed => {
+			const response = await this.#versioned(path, timed);
+			await this.#expectOk(response, timed);
+			return readListing(this.target, response.path, response.body, spec, timed);
 		});
 	}
 
@@ -336,13 +359,13 @@ export class EngineApi {
  */
 export function parseBody<T>(target: EngineTarget, path: string, body: Buffer, schema: z.ZodType<T>, limit: number): T {
 	const maxValues = Math.max(4096, Math.floor(limit / 32));
-	const shape = jsonShape(body, maxValues, maxDepth);
+	const shape = jsonShape(body, maxValues, engineLimits.depth);
 	if (shape === 'values') {
 		return fail(`JSON of more than ${maxValues.toLocaleString('en-US')} values, more than updock reads for it`);
 	}
 
 	if (shape === 'depth') {
-		return fail(`JSON nested more than ${maxDepth} deep`);
+		return fail(`JSON nested more than ${engineLimits.depth} deep`);
 	}
 
 	let raw: unknown;
@@ -394,7 +417,6 @@ export async function abortable<T>(work: Promise<T>, signal: AbortSignal): Promi
 	}
 }
 
-const maxDepth = 64;
 const quote = 0x22;
 const backslash = 0x5C;
 

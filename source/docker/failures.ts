@@ -38,7 +38,8 @@ export function engineAdvice(target: EngineTarget): string {
 	return `Check the address given for host "${target.name}".`;
 }
 
-function mib(bytes: number): string {
+/** A byte count as messages give it: `64 MiB`, `512 KiB`. */
+export function mib(bytes: number): string {
 	return bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
 }
 

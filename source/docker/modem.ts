@@ -9,6 +9,8 @@ import {stringify} from 'node:querystring';
 import {Readable} from 'node:stream';
 import {z} from 'zod';
 import {engineLimits, type EngineApi} from './engine-api.ts';
+import type {ListingSpec} from './listing.ts';
+import {containerSummarySchema, imageSummarySchema, serviceSchema} from './schemas.ts';
 
 /** What dockerode passes to `modem.dial` (the fields updock reads; see docker-modem's `dial`). */
 export interface DialOptions {
@@ -127,8 +129,33 @@ export class EngineModem implements DockerodeModem {
 			return value;
 		}
 
+		const listing = listings.get(basePath(request.path));
+		if (listing !== undefined) {
+			// What dockerode hands back is the entries as their schema keeps them, not the engine's JSON.
+			return this.#api.getListing(request.path, listing, request.signal);
+		}
+
 		return this.#api.getJson(request.path, anyJson, {limit: request.limit, signal: request.signal});
 	}
+}
+
+/**
+ * The listings, read entry by entry and cut down to what updock reads of each entry; every other JSON
+ * answer is one document, read whole under `engineLimits.document`.
+ */
+const listings: ReadonlyMap<string, ListingSpec<unknown>> = new Map([
+	listing('/containers/json', engineLimits.containers, containerSummarySchema),
+	listing('/images/json', engineLimits.images, imageSummarySchema),
+	listing('/services', engineLimits.services, serviceSchema),
+]);
+
+function listing(name: string, limit: number, entry: ListingSpec<unknown>['entry']): [string, ListingSpec<unknown>] {
+	return [name, {name, limit, entry, maxEntries: engineLimits.listEntries, maxEntryBytes: engineLimits.listEntry, maxDepth: engineLimits.depth}];
+}
+
+function basePath(path: string): string {
+	const question = path.indexOf('?');
+	return question === -1 ? path : path.slice(0, question);
 }
 
 /**
@@ -167,19 +194,7 @@ export function engineRequest(options: DialOptions): EngineRequest {
 
 /** How much of a JSON answer is read, by what it is. */
 export function limitFor(path: string): number {
-	if (path === '/containers/json') {
-		return engineLimits.containers;
-	}
-
-	if (path === '/images/json') {
-		return engineLimits.images;
-	}
-
-	if (path === '/services') {
-		return engineLimits.services;
-	}
-
-	return engineLimits.document;
+	return listings.get(path)?.limit ?? engineLimits.document;
 }
 
 /** Keys that never go into the query: the signal (Image#inspect passes it only here) and credentials. */

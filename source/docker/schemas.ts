@@ -3,6 +3,7 @@
  * such (naming the field), never half-used. Unknown keys are dropped.
  */
 import {z} from 'zod';
+import {serviceIdLabel} from './services.ts';
 
 /**
  * Docker's pattern for a container name without its leading slash; container ids (hex) match it too.
@@ -10,7 +11,18 @@ import {z} from 'zod';
  */
 export const containerNamePattern = /^[a-zA-Z\d][\w.-]*$/;
 
-const labels = z.record(z.string(), z.string()).nullish().transform(value => value ?? {});
+/**
+ * The labels updock reads: its own (`updock.enable`, `updock.tags…`), the image labels links are made of
+ * (`org.opencontainers.image.*`, `org.label-schema.*`) and a Swarm task's service id. The others (compose's,
+ * an orchestrator's, long ones of any kind) are dropped as the listing is read: 50,000 containers'
+ * labels are most of a listing's size.
+ */
+export function isReadLabel(name: string): boolean {
+	return name.startsWith('updock.') || name.startsWith('org.opencontainers.image.') || name.startsWith('org.label-schema.') || name === serviceIdLabel;
+}
+
+const labels = z.record(z.string(), z.string()).nullish()
+	.transform(value => Object.fromEntries(Object.entries(value ?? {}).filter(([name]) => isReadLabel(name))));
 const strings = z.array(z.string()).nullish().transform(value => value ?? []);
 
 export const containerSummarySchema = z.object({
@@ -25,10 +37,11 @@ export const containerSummarySchema = z.object({
 export type ContainerSummary = z.infer<typeof containerSummarySchema>;
 export const containerListSchema = z.array(containerSummarySchema);
 
-export const imageListSchema = z.array(z.object({
+export const imageSummarySchema = z.object({
 	Id: z.string(),
 	RepoDigests: strings,
-}));
+});
+export const imageListSchema = z.array(imageSummarySchema);
 
 export const containerInspectSchema = z.object({
 	Id: z.string().regex(containerNamePattern),

@@ -250,10 +250,10 @@ describe('an engine that misbehaves', () => {
 
 describe('versions and economy', () => {
 	it('speaks the engine version, at most its own; two listing calls and an /info per scan', async () => {
-		const {socketPath, requests} = await fakeEngine(listing('[{"Id":"c1","Names":["/web"],"Image":"nginx:1","ImageID":"sha256:1","State":"running","Labels":{"a":"b"}}]'));
+		const {socketPath, requests} = await fakeEngine(listing('[{"Id":"c1","Names":["/web"],"Image":"nginx:1","ImageID":"sha256:1","State":"running","Labels":{"a":"b","updock.enable":"true"}}]'));
 		const engine = engineAt(socketPath);
 		const rows = await engine.listContainers();
-		expect(rows).toEqual([expect.objectContaining({host: 'local', kind: 'container', name: 'web', image: 'nginx:1', labels: {a: 'b'}, service: null, imagePresent: false})]);
+		expect(rows).toEqual([expect.objectContaining({host: 'local', kind: 'container', name: 'web', image: 'nginx:1', labels: {'updock.enable': 'true'}, service: null, imagePresent: false})]);
 		await engine.listContainers();
 		expect(requests.filter(url => url === '/_ping')).toHaveLength(1);
 		expect(requests.filter(url => url.startsWith('/v1.41/containers/json'))).toHaveLength(2);
