@@ -7,6 +7,11 @@
  * is a test: no figure is asserted.
  *
  *   npm run bench -- --images 300 --latency 0,50 --concurrency 8 --hosts 3 --live-containers 2000
+ *
+ * `--parts live` runs only the named parts (startup, scans, live, tui) and `--out FILE` writes the
+ * figures elsewhere than bench/results.json. `--live-variants 'exec;node --max-old-space-size=96'`
+ * runs the live view once per variant on the same scene: `exec` starts dist/updock.js as a user does
+ * (its shebang line and the flags in it), `node FLAGS` starts it as `node FLAGS dist/updock.js`.
  */
 import {spawn} from 'node:child_process';
 import {existsSync} from 'node:fs';
@@ -43,7 +48,25 @@ const {values} = parseArgs({options: {
 	'live-latency': {type: 'string', default: '0'},
 	'live-scans': {type: 'string', default: '100'},
 	'live-seconds': {type: 'string', default: '300'},
+	'live-variants': {type: 'string', default: 'exec'},
+	parts: {type: 'string', default: 'startup,scans,live,tui'},
+	out: {type: 'string', default: 'bench/results.json'},
 }});
+const parts = new Set(values.parts.split(',').map(part => part.trim()));
+const unknownParts = [...parts].filter(part => !['startup', 'scans', 'live', 'tui'].includes(part));
+if (unknownParts.length > 0) {
+	throw new Error(`--parts: unknown part ${unknownParts.join(', ')} (known: startup, scans, live, tui)`);
+}
+
+/** How to start updock for one live measurement, as given: `exec`, or `node` and its flags. */
+const liveVariants = values['live-variants'].split(';').map(variant => variant.trim()).filter(Boolean).map(variant => {
+	const words = variant.split(/\s+/);
+	if (variant === 'exec' || words[0] === 'node') {
+		return {name: variant, flags: variant === 'exec' ? undefined : words.slice(1)};
+	}
+
+	throw new Error(`--live-variants: "${variant}" is neither exec nor "node FLAGS"`);
+});
 const images = Number(values.images);
 const latencies = values.latency.split(',').map(Number);
 const concurrency = Number(values.concurrency);
@@ -221,36 +244,38 @@ try {
 		return {PATH: process.env['PATH'], HOME: dir, TMPDIR: join(dir, 'tmp'), DOCKER_HOST: sandbox.info.dockerHost, DOCKER_CONFIG: join(dir, 'docker'), UPDOCK_DB: join(dir, 'updock.json')};
 	};
 
-	// Start-up, against an engine with no containers yet, once the just-started daemons have settled.
-	say('start-up of --once on an empty engine…');
-	await new Promise(resolve => setTimeout(resolve, 5000));
-	results['startup'] = await (async () => {
-		const emptyEnv = await home('empty');
-		// The first run fills Node's compile cache (in this home's temporary directory) for the others.
-		const cold = await startToExit(emptyEnv, ['--once', '--json']);
-		const warm: number[] = [];
-		for (let index = 0; index < 25; index++) {
-			warm.push(await startToExit(emptyEnv, ['--once', '--json']));
-		}
+	if (parts.has('startup')) {
+		// Start-up, against an engine with no containers yet, once the just-started daemons have settled.
+		say('start-up of --once on an empty engine…');
+		await new Promise(resolve => setTimeout(resolve, 5000));
+		results['startup'] = await (async () => {
+			const emptyEnv = await home('empty');
+			// The first run fills Node's compile cache (in this home's temporary directory) for the others.
+			const cold = await startToExit(emptyEnv, ['--once', '--json']);
+			const warm: number[] = [];
+			for (let index = 0; index < 25; index++) {
+				warm.push(await startToExit(emptyEnv, ['--once', '--json']));
+			}
 
-		const firstFrames: number[] = [];
-		for (let index = 0; index < 5; index++) {
-			const dir = await mkdtemp(join(emptyEnv['HOME']!, 'frame-'));
-			const started = performance.now();
-			const terminal = await Terminal.start(dir, [process.execPath, updockBin], emptyEnv, 120, 40);
-			const untrack = track('a tmux server', async () => terminal.kill());
-			await terminal.waitForScreen(screen => /^updock {2}/m.test(screen) && /q quit/.test(screen), 'the first frame', 10_000);
-			firstFrames.push(performance.now() - started);
-			await terminal.keys('q');
-			await terminal.exitCode();
-			await terminal.kill();
-			untrack();
-		}
+			const firstFrames: number[] = [];
+			for (let index = 0; index < 5; index++) {
+				const dir = await mkdtemp(join(emptyEnv['HOME']!, 'frame-'));
+				const started = performance.now();
+				const terminal = await Terminal.start(dir, [process.execPath, updockBin], emptyEnv, 120, 40);
+				const untrack = track('a tmux server', async () => terminal.kill());
+				await terminal.waitForScreen(screen => /^updock {2}/m.test(screen) && /q quit/.test(screen), 'the first frame', 10_000);
+				firstFrames.push(performance.now() - started);
+				await terminal.keys('q');
+				await terminal.exitCode();
+				await terminal.kill();
+				untrack();
+			}
 
-		return {onceColdMs: cold, onceWarmMedianMs: median(warm), onceWarmMinMs: Math.min(...warm), onceWarmMaxMs: Math.max(...warm), onceRuns: warm.length, tuiFirstFrameMedianMs: median(firstFrames)};
-	})();
-	const startup = results['startup'] as Record<string, number>;
-	say(`start-up: --once ${startup['onceWarmMedianMs']!.toFixed(0)} ms median (${startup['onceWarmMinMs']!.toFixed(0)}–${startup['onceWarmMaxMs']!.toFixed(0)}), cold ${startup['onceColdMs']!.toFixed(0)} ms, first frame ${startup['tuiFirstFrameMedianMs']!.toFixed(0)} ms`);
+			return {onceColdMs: cold, onceWarmMedianMs: median(warm), onceWarmMinMs: Math.min(...warm), onceWarmMaxMs: Math.max(...warm), onceRuns: warm.length, tuiFirstFrameMedianMs: median(firstFrames)};
+		})();
+		const startup = results['startup'] as Record<string, number>;
+		say(`start-up: --once ${startup['onceWarmMedianMs']!.toFixed(0)} ms median (${startup['onceWarmMinMs']!.toFixed(0)}–${startup['onceWarmMaxMs']!.toFixed(0)}), cold ${startup['onceColdMs']!.toFixed(0)} ms, first frame ${startup['tuiFirstFrameMedianMs']!.toFixed(0)} ms`);
+	}
 
 	// The scaled scene, on the token registry behind the delay proxy (at 0 ms while building it).
 	const proxy: DelayProxy = await startDelayProxy(sandbox.info.token.host);
@@ -310,7 +335,7 @@ try {
 		return {...result, requests: byKind(requests, tokens, images)};
 	};
 
-	for (const latency of latencies) {
+	for (const latency of parts.has('scans') ? latencies : []) {
 		proxy.delayMs = latency;
 		const single = await home(`scan-${latency}`, auth);
 		say(`latency ${latency} ms, one engine: first scan, second scan, --tags off…`);
@@ -352,45 +377,54 @@ try {
 	results['multiHost'] = multiHost;
 
 	// The live view scanning on its interval, on every engine, with containers added to reach the count.
-	const extra = Math.max(0, live.containers - engines.length * containersPerHost);
-	const receivers = engines.length > 1 ? engines.slice(0, -1) : engines;
-	const extraPerEngine = receivers.map((_, index) => Math.floor(extra / receivers.length) + (index < extra % receivers.length ? 1 : 0));
-	setup['liveCreateSeconds'] = (await seconds(async () => Promise.all(receivers.map(async (engine, which) => limit(Array.from({length: extraPerEngine[which]!}, (_, index) => index), setupParallel, async index => {
-		await engine.create(`bench-live-${index}`, reference(repositories[index % repositories.length]!));
-	}))))).seconds;
-	const perEngine = engines.map((_, index) => containersPerHost + (extraPerEngine[index] ?? 0));
-	proxy.delayMs = live.latencyMs;
-	say(`the live view scanning ${perEngine.join('+')} containers every ${live.interval} at ${live.latencyMs} ms latency (up to ${live.maxScans} scans or ${live.maxSeconds} s)…`);
-	const liveFigures: LiveFigures = await (async () => {
-		const env = await home('live', auth);
-		let untrack = (): void => undefined;
-		try {
-			return await measureLive({
-				dir: env['HOME']!,
-				env,
-				args: [...hostArgs, '--interval', live.interval, '--concurrency', String(concurrency)],
-				registryLog: sandbox.info.token.logPath,
-				uniqueReferences: images,
-				maxScans: live.maxScans,
-				maxSeconds: live.maxSeconds,
-				track(stop) {
-					untrack = track('the live view in tmux', stop);
-				},
-				say,
-				bin: updockBin,
-			});
-		} finally {
-			untrack();
+	if (parts.has('live')) {
+		const extra = Math.max(0, live.containers - engines.length * containersPerHost);
+		const receivers = engines.length > 1 ? engines.slice(0, -1) : engines;
+		const extraPerEngine = receivers.map((_, index) => Math.floor(extra / receivers.length) + (index < extra % receivers.length ? 1 : 0));
+		setup['liveCreateSeconds'] = (await seconds(async () => Promise.all(receivers.map(async (engine, which) => limit(Array.from({length: extraPerEngine[which]!}, (_, index) => index), setupParallel, async index => {
+			await engine.create(`bench-live-${index}`, reference(repositories[index % repositories.length]!));
+		}))))).seconds;
+		const perEngine = engines.map((_, index) => containersPerHost + (extraPerEngine[index] ?? 0));
+		proxy.delayMs = live.latencyMs;
+		const variants: Array<Record<string, unknown>> = [];
+		for (const variant of liveVariants) {
+			say(`the live view (${variant.name}) scanning ${perEngine.join('+')} containers every ${live.interval} at ${live.latencyMs} ms latency (up to ${live.maxScans} scans or ${live.maxSeconds} s)…`);
+			// A home of its own: each variant starts from no JSON file, as the first did.
+			const env = await home(`live-${variants.length}`, auth);
+			let untrack = (): void => undefined;
+			try {
+				const figures: LiveFigures = await measureLive({
+					dir: env['HOME']!,
+					env,
+					args: [...hostArgs, '--interval', live.interval, '--concurrency', String(concurrency)],
+					registryLog: sandbox.info.token.logPath,
+					uniqueReferences: images,
+					maxScans: live.maxScans,
+					maxSeconds: live.maxSeconds,
+					track(stop) {
+						untrack = track('the live view in tmux', stop);
+					},
+					say,
+					command: variant.flags === undefined ? [updockBin] : [process.execPath, ...variant.flags, updockBin],
+				});
+				variants.push({variant: variant.name, hosts: engines.length, containersPerEngine: perEngine, containers: perEngine.reduce((sum, count) => sum + count, 0), interval: live.interval, latencyMs: live.latencyMs, ...figures});
+			} finally {
+				untrack();
+			}
 		}
-	})();
-	results['live'] = {hosts: engines.length, containersPerEngine: perEngine, containers: perEngine.reduce((sum, count) => sum + count, 0), interval: live.interval, latencyMs: live.latencyMs, ...liveFigures};
 
-	say(`the live view with ${tuiRows} containers (in-memory terminal, key presses)…`);
-	const bundleDir = join(sandbox.info.root, 'tui-keys');
-	const bundle = join(bundleDir, 'tui-keys.js');
-	await build({entryPoints: [resolve(import.meta.dirname, 'tui-keys.ts')], outdir: bundleDir, splitting: true, bundle: true, format: 'esm', platform: 'node', target: 'node22', external: ['react-devtools-core'], banner: {js: 'import {createRequire as __cr} from "node:module"; const require = __cr(import.meta.url);'}, logLevel: 'warning', define: {'process.env.NODE_ENV': '"production"'}});
-	const keys = await must(process.execPath, [bundle, String(tuiRows), '60'], {timeoutMs: 120_000});
-	results['tui'] = JSON.parse(keys.trim().split('\n').at(-1)!) as unknown;
+		results['live'] = variants[0];
+		results['liveVariants'] = variants;
+	}
+
+	if (parts.has('tui')) {
+		say(`the live view with ${tuiRows} containers (in-memory terminal, key presses)…`);
+		const bundleDir = join(sandbox.info.root, 'tui-keys');
+		const bundle = join(bundleDir, 'tui-keys.js');
+		await build({entryPoints: [resolve(import.meta.dirname, 'tui-keys.ts')], outdir: bundleDir, splitting: true, bundle: true, format: 'esm', platform: 'node', target: 'node22', external: ['react-devtools-core'], banner: {js: 'import {createRequire as __cr} from "node:module"; const require = __cr(import.meta.url);'}, logLevel: 'warning', define: {'process.env.NODE_ENV': '"production"'}});
+		const keys = await must(process.execPath, [bundle, String(tuiRows), '60'], {timeoutMs: 120_000});
+		results['tui'] = JSON.parse(keys.trim().split('\n').at(-1)!) as unknown;
+	}
 } catch (error) {
 	failed = true;
 	say(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
@@ -411,21 +445,28 @@ const report = {
 	commit,
 	machine: {cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()},
 	build: {changedSourceFiles: dirty, distBuiltAt: snapshot.builtAt.toISOString(), builtByBench: snapshot.built},
-	parameters: {images, containers: containersPerHost, moved, tag: currentTag, reposWithNewerTags: Array.from({length: images}, (_, index) => index).filter(index => index % 2 === 0 || index % 3 === 0 || index % 5 === 0).length, concurrency, latencies, hosts: hostCount, setupParallel, tuiRows, live},
+	parameters: {parts: [...parts], images, containers: containersPerHost, moved, tag: currentTag, reposWithNewerTags: Array.from({length: images}, (_, index) => index).filter(index => index % 2 === 0 || index % 3 === 0 || index % 5 === 0).length, concurrency, latencies, hosts: hostCount, setupParallel, tuiRows, live: {...live, variants: liveVariants.map(variant => variant.name)}},
 	setup,
 	...results,
 };
-await writeFile(resolve(import.meta.dirname, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+const outFile = resolve(values.out);
+await writeFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
 
 const lines: string[] = [];
-const startup = results['startup'] as Record<string, number>;
+const startup = results['startup'] as Record<string, number> | undefined;
 const fixed = (value: number, digits = 0): string => value.toFixed(digits);
 lines.push(`updock bench · ${images} images on ${currentTag} (${report.parameters.reposWithNewerTags} with newer tags), ${containersPerHost} containers per engine, ${moved} moved · concurrency ${concurrency} · ${report.machine.cpus} cores · node ${process.version} · ${commit}${dirty > 0 ? ` + ${dirty} changed source files` : ''}`);
 lines.push(`load average (1, 5, 15 min) at start ${loadAtStart.map(value => value.toFixed(1)).join(' ')}, at end ${report.machine.loadAverageAtEnd.map(value => value.toFixed(1)).join(' ')}`);
 lines.push(`setup: push ${setup['pushSeconds']} s, tags ${setup['tagSeconds']} s, engines ${setup['enginesStartSeconds']} s, pull ${setup['pullSeconds']} s, create ${setup['createSeconds']} s (${hostCount} × ${containersPerHost}), move ${setup['moveSeconds']} s, live extra ${setup['liveCreateSeconds']} s`);
-lines.push('', `start-up  --once on an empty engine: ${fixed(startup['onceWarmMedianMs']!)} ms median, ${fixed(startup['onceWarmMinMs']!)} min, ${fixed(startup['onceWarmMaxMs']!)} max of ${startup['onceRuns']} (first run ${fixed(startup['onceColdMs']!)} ms)   first TUI frame: ${fixed(startup['tuiFirstFrameMedianMs']!)} ms`);
+if (startup !== undefined) {
+	lines.push('', `start-up  --once on an empty engine: ${fixed(startup['onceWarmMedianMs']!)} ms median, ${fixed(startup['onceWarmMinMs']!)} min, ${fixed(startup['onceWarmMaxMs']!)} max of ${startup['onceRuns']} (first run ${fixed(startup['onceColdMs']!)} ms)   first TUI frame: ${fixed(startup['tuiFirstFrameMedianMs']!)} ms`);
+}
+
 const header = 'latency  engines  scan      wall ms  floor ms  ratio  RSS MB  HEAD  GET  list  blob  token  ping   rows  update  newer  error';
-lines.push('', header);
+if (scans.length > 0) {
+	lines.push('', header);
+}
+
 const row = (latency: number, hosts: number, which: string, entry: ScanFigures, floor: number): string =>
 	`${String(latency).padStart(5)} ms  ${String(hosts).padStart(7)}  ${which.padEnd(8)} ${fixed(entry.wallMs).padStart(8)}  ${fixed(floor).padStart(8)}  ${fixed(entry.wallMs / floor, 2).padStart(5)}  ${fixed(entry.peakRssMb).padStart(6)}  ${String(entry.requests.head).padStart(4)}  ${String(entry.requests.get).padStart(3)}  ${String(entry.requests.list).padStart(4)}  ${String(entry.requests.blob).padStart(4)}  ${String(entry.requests.token).padStart(5)}  ${String(entry.requests.ping).padStart(4)}  ${String(entry.summary['total']).padStart(5)}  ${String(entry.summary['updateAvailable']).padStart(6)}  ${String(entry.summary['newerVersions']).padStart(5)}  ${String(entry.summary['error']).padStart(5)}`;
 for (const group of [scans, multiHost]) {
@@ -436,9 +477,15 @@ for (const group of [scans, multiHost]) {
 	}
 }
 
-const liveReport = results['live'] as {containers: number; containersPerEngine: number[]; interval: string; latencyMs: number} & LiveFigures;
-lines.push('', `live view, ${liveReport.containersPerEngine.join('+')} containers, --interval ${liveReport.interval}, ${liveReport.latencyMs} ms latency: ${liveReport.scans} scans in ${fixed(liveReport.seconds)} s, ${liveReport.lists} tag listings in all; RSS peak ${fixed(liveReport.rss.vmHwmMb)} MB (sampled ${fixed(liveReport.rss.peakSampledMb)}), median ${fixed(liveReport.rss.firstQuarterMedianMb)} MB first quarter → ${fixed(liveReport.rss.lastQuarterMedianMb)} MB last quarter; CPU ${fixed(liveReport.cpuSeconds, 1)} s`);
-const tui = results['tui'] as Record<string, number>;
-lines.push('', `TUI with ${tui['rows']} containers: key press to frame ${tui['medianMs']!.toFixed(1)} ms median, ${tui['p95Ms']!.toFixed(1)} ms p95; peak RSS ${tui['peakRssMb']!.toFixed(0)} MB`);
-lines.push('', `written to ${resolve(import.meta.dirname, 'results.json')}`);
+const liveReports = (results['liveVariants'] ?? []) as Array<{variant: string; containers: number; containersPerEngine: number[]; interval: string; latencyMs: number} & LiveFigures>;
+for (const liveReport of liveReports) {
+	lines.push('', `live view (${liveReport.variant}), ${liveReport.containersPerEngine.join('+')} containers, --interval ${liveReport.interval}, ${liveReport.latencyMs} ms latency: ${liveReport.scans} scans in ${fixed(liveReport.seconds)} s, ${liveReport.lists} tag listings in all; RSS peak ${fixed(liveReport.rss.vmHwmMb)} MB (sampled ${fixed(liveReport.rss.peakSampledMb)}), median ${fixed(liveReport.rss.firstQuarterMedianMb)} MB first quarter → ${fixed(liveReport.rss.lastQuarterMedianMb)} MB last quarter; CPU ${fixed(liveReport.cpuSeconds, 1)} s`);
+}
+
+const tui = results['tui'] as Record<string, number> | undefined;
+if (tui !== undefined) {
+	lines.push('', `TUI with ${tui['rows']} containers: key press to frame ${tui['medianMs']!.toFixed(1)} ms median, ${tui['p95Ms']!.toFixed(1)} ms p95; peak RSS ${tui['peakRssMb']!.toFixed(0)} MB`);
+}
+
+lines.push('', `written to ${outFile}`);
 process.stdout.write(`${lines.join('\n')}\n`);

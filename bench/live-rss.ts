@@ -60,8 +60,8 @@ export async function measureLive(options: {
 	maxSeconds: number;
 	track: (stop: () => Promise<void>) => void;
 	say: (text: string) => void;
-	/** updock.js to run. */
-	bin: string;
+	/** How updock is started, before `args`: `[bin]` runs it as a user does (its shebang), `[node, ...flags, bin]` with flags. */
+	command: readonly string[];
 }): Promise<LiveFigures> {
 	const pidFile = join(options.dir, 'live.pid');
 	const before = (await accessLog(options.registryLog)).length;
@@ -71,7 +71,7 @@ export async function measureLive(options: {
 	};
 
 	// The shell writes its own pid and then becomes node, so the pid is updock's.
-	const terminal = await Terminal.start(options.dir, ['/bin/sh', '-c', 'printf %s $$ > "$0"; exec "$@"', pidFile, process.execPath, options.bin, ...options.args], options.env, 120, 40);
+	const terminal = await Terminal.start(options.dir, ['/bin/sh', '-c', 'printf %s $$ > "$0"; exec "$@"', pidFile, ...options.command, ...options.args], options.env, 120, 40);
 	let pid = 0;
 	options.track(async () => {
 		await terminal.kill();

@@ -83,9 +83,18 @@ export function engineHosts(config: Config, saved: readonly SavedHost[]): Engine
  */
 export function registryStack(config: Config, engines: readonly DockerEngine[], hooks: Pick<HttpOptions, 'onRequest'> = {}): {client: HttpRegistryClient; http: RegistryHttp} {
 	const trust = registryTrust(config, engines);
-	const http = new RegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency, userAgent, trust, ...hooks});
+	// The HEADs keep `--concurrency` connections to themselves; the tag listings that run beside them get their own.
+	const http = new RegistryHttp({timeoutMs: config.timeoutMs, connectionsPerHost: config.concurrency + listingsInFlight(config), userAgent, trust, ...hooks});
 	const credentials = new DockerConfigCredentials(config.dockerConfigPath, {envJson: config.dockerAuthConfig});
 	return {client: new HttpRegistryClient(http, new RegistryAuth(http, credentials)), http};
+}
+
+/**
+ * Tag listings in flight per registry, beside the HEADs: as many as the HEADs, so a scan that lists
+ * every repository it checks takes about as long as its HEADs alone. None with `--tags off`.
+ */
+export function listingsInFlight(config: Pick<Config, 'tags' | 'concurrency'>): number {
+	return config.tags ? config.concurrency : 0;
 }
 
 /** Which scheme and certificates each registry gets: certs.d, loopback, and what the engines call insecure. */
@@ -127,7 +136,7 @@ export async function scanSteps(config: Config, client: HttpRegistryClient, host
 	const labels = new FileLabelMemory();
 	const steps: ScanStep[] = [];
 	if (config.tags) {
-		steps.push(new NewerVersionsStep({tags: client, cacheMs: config.tagsIntervalMs, concurrency: config.concurrency}));
+		steps.push(new NewerVersionsStep({tags: client, cacheMs: config.tagsIntervalMs, concurrency: listingsInFlight(config)}));
 	}
 
 	steps.push(new LinksStep(client, labels));

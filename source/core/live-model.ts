@@ -57,6 +57,14 @@ export interface LiveSnapshot {
 }
 
 /**
+ * Listeners are told of changes at most this often (the first change after a quiet spell at once, the
+ * rest together at the end of the spell). Each notice re-renders the whole view: a scan of 2,000
+ * containers on three hosts made several hundred changes a scan, and rendering them was most of the
+ * live view's CPU time and of its garbage. Ink itself draws at most 30 frames a second.
+ */
+export const defaultNotifyEveryMs = 100;
+
+/**
  * The state of the live view, without React: what the scan loop, the engine watcher and user actions
  * know, as immutable snapshots for `useSyncExternalStore`.
  */
@@ -64,13 +72,18 @@ export class LiveModel {
 	#snapshot: LiveSnapshot;
 	readonly #listeners = new Set<() => void>();
 	readonly #now: () => Date;
+	readonly #notifyEveryMs: number;
+	/** performance.now() of the last notice. */
+	#notifiedAt = Number.NEGATIVE_INFINITY;
+	/** The notice at the end of the current spell, when one is due. */
+	#notifyTimer: ReturnType<typeof setTimeout> | undefined;
 	/**
 	 * Results not yet in the snapshot. A scan reports hundreds at once; copying the row list for each
 	 * made a scan of 2,000 containers O(n²) in garbage, so they are applied together, once per tick.
 	 */
 	readonly #pending = new Map<string, LiveRow>();
 	#flushScheduled = false;
-	/** The snapshot changed (a flush from getSnapshot) and the listeners have not been told yet. */
+	/** The snapshot changed and the listeners have not been told yet. */
 	#unnotified = false;
 	/**
 	 * Rows the user settled (a pin, an exclusion) since the latest scan started. Scans never overlap, so
@@ -79,8 +92,10 @@ export class LiveModel {
 	 */
 	readonly #settledSinceStart = new Set<string>();
 
-	constructor(address: string, now: () => Date = () => new Date()) {
+	/** @param notifyEveryMs the shortest time between two notices to listeners (see `defaultNotifyEveryMs`). */
+	constructor(address: string, now: () => Date = () => new Date(), notifyEveryMs = defaultNotifyEveryMs) {
 		this.#now = now;
+		this.#notifyEveryMs = notifyEveryMs;
 		this.#snapshot = {
 			rows: [],
 			scan: {running: false, checked: 0, checks: 0, lastScanAt: null, nextScanAt: null, rateLimits: []},
@@ -221,7 +236,7 @@ export class LiveModel {
 				this.#flushScheduled = false;
 				this.#flush();
 				if (this.#unnotified) {
-					this.#notify();
+					this.#changed();
 				}
 			});
 		}
@@ -250,11 +265,36 @@ export class LiveModel {
 	#update(change: Partial<LiveSnapshot>): void {
 		// Results still pending are newer than any change made here: the next flush lays them on top.
 		this.#snapshot = {...this.#snapshot, ...change};
-		this.#notify();
+		this.#unnotified = true;
+		this.#changed();
+	}
+
+	/** Tell the listeners now, or at the end of the current spell when they were told less than `notifyEveryMs` ago. */
+	#changed(): void {
+		if (this.#notifyTimer !== undefined) {
+			return;
+		}
+
+		const wait = this.#notifiedAt + this.#notifyEveryMs - performance.now();
+		if (wait <= 0) {
+			this.#notify();
+			return;
+		}
+
+		this.#notifyTimer = setTimeout(() => {
+			this.#notifyTimer = undefined;
+			this.#flush();
+			if (this.#unnotified) {
+				this.#notify();
+			}
+		}, wait);
+		// A notice still due must not keep a process that is done from exiting.
+		this.#notifyTimer.unref?.();
 	}
 
 	#notify(): void {
 		this.#unnotified = false;
+		this.#notifiedAt = performance.now();
 		for (const listener of this.#listeners) {
 			listener();
 		}

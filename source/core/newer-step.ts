@@ -1,9 +1,8 @@
 import {describeError} from './errors.ts';
-import {forEachLimit} from './limit.ts';
 import type {Clock} from './ports.ts';
 import type {ImageReference} from './reference.ts';
-import type {ScanStep, ScanStepInput} from './scanner.ts';
-import {rowKey, type Enrichment} from './types.ts';
+import type {ScanStep, ScanStepFinish, ScanStepInput, ScanStepPlan} from './scanner.ts';
+import {rowKey, type ContainerFacts, type Enrichment, type Verdict} from './types.ts';
 import {newerVersions, parseVersionTag} from './versions.ts';
 
 /** Lists a repository's tags (`GET /v2/<name>/tags/list`, paged). Throws RegistryError. */
@@ -26,7 +25,8 @@ export interface NewerVersionsOptions {
 	 */
 	readonly cacheMs?: number;
 	/**
-	 * Listings in flight at once.
+	 * Listings in flight at once per registry. They run beside the scan's HEADs, so the registry's
+	 * connection pool needs room for both.
 	 * @default 8
 	 */
 	readonly concurrency?: number;
@@ -40,36 +40,70 @@ const maxPatternLength = 500;
  * The scan step that finds newer versions of each container's version tag: one tag listing per
  * repository per scan (shared by every container and host that runs it), reused for `cacheMs`. A
  * listing that fails never touches the verdict: `newer` is null and `newerError` says why.
+ *
+ * The listings start as soon as the scan is planned (`begin`), beside the HEADs, for every
+ * repository with a row that may end with a listing: settled rows are judged by their verdict, rows
+ * still to be checked by their tag and labels alone. A checked row can still end `unknown` (its image
+ * left the engine between the listing of containers and the verdict); the plan cannot know that, so
+ * its repository may be listed for nothing, once.
  */
 export class NewerVersionsStep implements ScanStep {
 	readonly name = 'newer versions';
 	readonly #options: NewerVersionsOptions;
 	readonly #listings = new Map<string, {readonly at: number; readonly tags: Promise<string[]>}>();
+	readonly #slots: <T>(registry: string, task: () => Promise<T>) => Promise<T>;
 
 	constructor(options: NewerVersionsOptions) {
 		this.#options = options;
+		this.#slots = keyedLimiter(options.concurrency ?? 8);
+	}
+
+	begin(plan: ScanStepPlan, signal?: AbortSignal): ScanStepFinish {
+		const started = new Map<string, Promise<string[]>>();
+		for (const row of plan.rows) {
+			const decision = eligibility(row.settled?.status ?? null, row.facts, row.reference);
+			if ('enrichment' in decision) {
+				continue;
+			}
+
+			const repository = repositoryOf(decision.reference);
+			if (!started.has(repository)) {
+				started.set(repository, this.#listing(repository, decision.reference, signal, async () => plan.ready(decision.reference.registry)));
+			}
+		}
+
+		return async rows => this.#finish(rows, started, signal);
 	}
 
 	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>> {
+		return this.#finish(rows, new Map(), signal);
+	}
+
+	failed(message: string): Enrichment {
+		return {newer: null, newerError: message};
+	}
+
+	/** Each row's newer versions, from the listings begun for this scan or, for any other repository, listed now. */
+	async #finish(rows: readonly ScanStepInput[], started: ReadonlyMap<string, Promise<string[]>>, signal: AbortSignal | undefined): Promise<ReadonlyMap<string, Enrichment>> {
 		const added = new Map<string, Enrichment>();
 		const wanted = new Map<string, {reference: ImageReference; rows: Array<{row: ScanStepInput; tag: string; include: RegExp | undefined; exclude: RegExp | undefined}>}>();
 		for (const row of rows) {
-			const decision = eligibility(row);
+			const decision = eligibility(row.result.verdict.status, row.facts, row.reference);
 			if ('enrichment' in decision) {
 				added.set(rowKey(row.result), decision.enrichment);
 				continue;
 			}
 
-			const repository = `${decision.reference.registry}/${decision.reference.repository}`;
+			const repository = repositoryOf(decision.reference);
 			const entry = wanted.get(repository) ?? {reference: decision.reference, rows: []};
 			entry.rows.push({row, tag: decision.tag, include: decision.include, exclude: decision.exclude});
 			wanted.set(repository, entry);
 		}
 
-		await forEachLimit(wanted, this.#options.concurrency ?? 8, async ([repository, {reference, rows: waiting}]) => {
+		await Promise.all([...wanted].map(async ([repository, {reference, rows: waiting}]) => {
 			let tags: string[];
 			try {
-				tags = await this.#listing(repository, reference, signal);
+				tags = await (started.get(repository) ?? this.#listing(repository, reference, signal));
 			} catch (error) {
 				if (signal?.aborted) {
 					return;
@@ -86,22 +120,29 @@ export class NewerVersionsStep implements ScanStep {
 			for (const {row, tag, include, exclude} of waiting) {
 				added.set(rowKey(row.result), {newer: newerVersions(tag, tags, {include, exclude}), newerError: null});
 			}
-		});
+		}));
 		return added;
 	}
 
-	failed(message: string): Enrichment {
-		return {newer: null, newerError: message};
-	}
-
-	async #listing(repository: string, reference: ImageReference, signal: AbortSignal | undefined): Promise<string[]> {
+	/**
+	 * The repository's tags: the listing still fresh from an earlier scan, else a new one once `ready`
+	 * and a slot allow. Not async on purpose: it returns the very promise that carries the rejection
+	 * handler below, so a listing begun for a scan that stops before awaiting it is never an unhandled rejection.
+	 */
+	#listing(repository: string, reference: ImageReference, signal: AbortSignal | undefined, ready?: () => Promise<void>): Promise<string[]> {
 		const now = (this.#options.clock?.now() ?? new Date()).getTime();
 		const cached = this.#listings.get(repository);
 		if (cached !== undefined && now - cached.at < (this.#options.cacheMs ?? 6 * 3_600_000)) {
 			return cached.tags;
 		}
 
-		const tags = this.#options.tags.listTags(reference, signal);
+		const tags = (async () => {
+			await ready?.();
+			return this.#slots(reference.registry, async () => {
+				signal?.throwIfAborted();
+				return this.#options.tags.listTags(reference, signal);
+			});
+		})();
 		const entry = {at: now, tags};
 		this.#listings.set(repository, entry);
 		// A failure is not remembered: the next scan asks again.
@@ -114,14 +155,53 @@ export class NewerVersionsStep implements ScanStep {
 	}
 }
 
+function repositoryOf(reference: ImageReference): string {
+	return `${reference.registry}/${reference.repository}`;
+}
+
+/** At most `limit` tasks at once per key; the others wait their turn in order. */
+function keyedLimiter(limit: number): <T>(key: string, task: () => Promise<T>) => Promise<T> {
+	const queues = new Map<string, {running: number; readonly waiting: Array<() => void>}>();
+	return async <T>(key: string, task: () => Promise<T>): Promise<T> => {
+		let queue = queues.get(key);
+		if (queue === undefined) {
+			queue = {running: 0, waiting: []};
+			queues.set(key, queue);
+		}
+
+		const mine = queue;
+		if (mine.running < Math.max(1, limit)) {
+			mine.running++;
+		} else {
+			// The task that finishes hands its slot straight to the next in line.
+			await new Promise<void>(resolve => {
+				mine.waiting.push(resolve);
+			});
+		}
+
+		try {
+			return await task();
+		} finally {
+			const next = mine.waiting.shift();
+			if (next === undefined) {
+				mine.running--;
+			} else {
+				next();
+			}
+		}
+	};
+}
+
 type Eligibility =
 	| {readonly enrichment: Enrichment}
 	| {readonly reference: ImageReference; readonly tag: string; readonly include: RegExp | undefined; readonly exclude: RegExp | undefined};
 
-/** Whether a row's tag is worth a listing, and the label filters that apply to it. */
-function eligibility({result, facts, reference}: ScanStepInput): Eligibility {
+/**
+ * Whether a row's tag is worth a listing, and the label filters that apply to it. `status` null: the
+ * verdict is not known yet (the row is still to be checked), so only its tag and labels decide.
+ */
+function eligibility(status: Verdict['status'] | null, facts: ContainerFacts, reference: ImageReference | null): Eligibility {
 	const notChecked = {enrichment: {newer: null, newerError: null}};
-	const {status} = result.verdict;
 	if (status === 'pinned' || status === 'excluded' || status === 'unknown' || reference === null || reference.tag === null || reference.digest !== null) {
 		return notChecked;
 	}

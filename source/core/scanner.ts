@@ -30,12 +30,40 @@ export interface ScanStepInput {
 	readonly reference: ImageReference | null;
 }
 
+/** A row as the plan left it, before any registry was asked. */
+export interface PlannedStepInput {
+	readonly facts: ContainerFacts;
+	readonly reference: ImageReference | null;
+	/** The verdict the plan gave without a registry (pinned, excluded, unknown, unreadable); null while the tag is still to be checked. */
+	readonly settled: Verdict | null;
+}
+
+/** What a step that begins early is told as soon as the scan is planned. */
+export interface ScanStepPlan {
+	readonly rows: readonly PlannedStepInput[];
+	/**
+	 * Resolves, never rejects, once the scanner has prepared `registry` for this scan (one token for all
+	 * of its repositories): a request sent before then would fetch a token of its own.
+	 */
+	ready(registry: string): Promise<void>;
+}
+
+/** The rest of a step begun early: it gets the finished rows and returns what `run` would. */
+export type ScanStepFinish = (rows: readonly ScanStepInput[]) => Promise<ReadonlyMap<string, Enrichment>>;
+
 /**
  * A step after the verdicts (newer versions, links, vulnerabilities): it adds fields to rows and never
  * changes a verdict. Failures for one row are data in that row.
  */
 export interface ScanStep {
 	readonly name: string;
+	/**
+	 * Optional: called once per scan right after the plan, before the HEADs, so work that needs no
+	 * verdict (tag listings) runs beside them rather than after them. The function it returns finishes
+	 * the step for this scan in place of `run`. Whatever it starts must carry its own rejection
+	 * handlers: a scan that stops early never calls that function.
+	 */
+	begin?(plan: ScanStepPlan, signal?: AbortSignal): ScanStepFinish;
 	/** What to add, keyed by `rowKey`; rows left out are unchanged. */
 	run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>>;
 	/** What a row gets when the step as a whole failed unexpectedly. */
@@ -181,6 +209,14 @@ export class Scanner {
 			byRegistry.set(registry, [...(byRegistry.get(registry) ?? []), containers]);
 		}
 
+		// Each registry is prepared once (a token for all of its repositories) before its HEADs; steps
+		// begun early wait for it too, then run beside the HEADs.
+		const prepared = new Map([...byRegistry].map(([registry, groups]) => [registry, this.#prepare(registry, groups, signal)]));
+		const ready = async (registry: string): Promise<void> => prepared.get(registry)?.then(() => undefined, () => undefined);
+		const plannedRows: PlannedStepInput[] = plan.containers.map(planned => ({facts: planned.facts, reference: planned.reference, settled: planned.kind === 'settled' ? planned.verdict : null}));
+		const steps = this.#options.steps ?? [];
+		const finishers = steps.map(step => beginStep(step, {rows: plannedRows, ready}, signal));
+
 		let checked = 0;
 		const check = async (containers: ContainerToCheck[]): Promise<void> => {
 			const first = containers[0]!;
@@ -205,19 +241,18 @@ export class Scanner {
 		};
 
 		await Promise.all([...byRegistry].map(async ([registry, groups]) => {
-			const repositories = [...new Set(groups.map(containers => containers[0]!.reference.repository))];
-			await this.#options.registry.prepare?.(registry, repositories, signal);
+			await prepared.get(registry);
 			await forEachLimit(groups, this.#options.concurrency ?? 8, check);
 		}));
 
 		let ordered = plan.containers.map(planned => results.get(planned)!);
-		for (const step of this.#options.steps ?? []) {
+		for (const [index, step] of steps.entries()) {
 			if (signal?.aborted) {
 				throw signal.reason;
 			}
 
 			// eslint-disable-next-line no-await-in-loop -- a step may use what the one before it added
-			ordered = await this.#runStep(step, plan.containers, ordered, signal);
+			ordered = await this.#runStep(step, finishers[index], plan.containers, ordered, signal);
 		}
 
 		const finished = clock.now();
@@ -269,12 +304,17 @@ export class Scanner {
 		}
 	}
 
-	/** One step over the finished rows; what it adds is merged in and re-announced row by row. */
-	async #runStep(step: ScanStep, planned: readonly PlannedContainer[], rows: ContainerResult[], signal: AbortSignal | undefined): Promise<ContainerResult[]> {
+	async #prepare(registry: string, groups: ReadonlyArray<readonly ContainerToCheck[]>, signal: AbortSignal | undefined): Promise<void> {
+		const repositories = [...new Set(groups.map(containers => containers[0]!.reference.repository))];
+		await this.#options.registry.prepare?.(registry, repositories, signal);
+	}
+
+	/** One step over the finished rows (finishing what it began, if it did); what it adds is merged in and re-announced row by row. */
+	async #runStep(step: ScanStep, finish: ScanStepFinish | undefined, planned: readonly PlannedContainer[], rows: ContainerResult[], signal: AbortSignal | undefined): Promise<ContainerResult[]> {
 		const inputs = rows.map((result, index) => ({result, facts: planned[index]!.facts, reference: planned[index]!.reference}));
 		let added: ReadonlyMap<string, Enrichment>;
 		try {
-			added = await step.run(inputs, signal);
+			added = await (finish === undefined ? step.run(inputs, signal) : finish(inputs));
 		} catch (error) {
 			rethrowAbort(error, signal);
 			// A step never costs the verdicts: its failure is noted in every row it would have touched.
@@ -297,6 +337,17 @@ export class Scanner {
 		for (const listener of this.#listeners) {
 			listener(event);
 		}
+	}
+}
+
+/** A step's early start; one that throws fails when it would have finished, as a `run` that throws does. */
+function beginStep(step: ScanStep, plan: ScanStepPlan, signal: AbortSignal | undefined): ScanStepFinish | undefined {
+	try {
+		return step.begin?.(plan, signal);
+	} catch (error) {
+		return async () => {
+			throw error;
+		};
 	}
 }
 

@@ -25,6 +25,11 @@ export const engineLimits = {
 	 * entry, and one whole string or number, before it can be checked.
 	 */
 	listEntry: 1024 * 1024,
+	/**
+	 * What is kept of one listing, as JSON (a container's Id, names, image, state and the labels updock
+	 * reads come to 250-400 bytes): bounds what a listing of small entries with long kept values makes.
+	 */
+	listKept: 32 * 1024 * 1024,
 	/** Nesting of any answer (the Engine API's go about 6 deep). */
 	depth: 64,
 	/** One inspect, `/info`, `/version`. */
@@ -101,9 +106,10 @@ export class EngineApi {
 	/**
 	 * GET a listing (`/containers/json?all=1`): a JSON array read entry by entry while it streams, each
 	 * entry checked and cut down to what `spec.entry` keeps, under the caps of `spec`.
+	 * @returns The kept entries as plain JSON values (an array): the caller checks their type.
 	 * @throws DockerUnavailableError
 	 */
-	async getListing<T>(path: string, spec: ListingSpec<T>, signal?: AbortSignal): Promise<T[]> {
+	async getListing(path: string, spec: ListingSpec, signal?: AbortSignal): Promise<unknown> {
 		return this.#timed(signal, async timed => {
 			const response = await this.#versioned(path, timed);
 			await this.#expectOk(response, timed);

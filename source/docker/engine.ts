@@ -144,9 +144,17 @@ export class DockerEngine implements ContainerSource {
 	 */
 	async listContainers(signal?: AbortSignal): Promise<ContainerFacts[]> {
 		const docker = await this.dockerode();
+		// Once one listing fails the other stops reading: what it would keep is memory spent for nothing.
+		const failed = new AbortController();
+		const listing = signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]);
+		const stopOthers = (error: unknown): never => {
+			failed.abort(error);
+			throw error;
+		};
+
 		const [summaries, images, info] = await Promise.all([
-			docker.listContainers({all: true, abortSignal: signal}).then(raw => checkShape(this.target, '/containers/json', raw, containerListSchema)),
-			docker.listImages({abortSignal: signal}).then(raw => checkShape(this.target, '/images/json', raw, imageListSchema)),
+			docker.listContainers({all: true, abortSignal: listing}).then(raw => checkShape(this.target, '/containers/json', raw, containerListSchema), stopOthers),
+			docker.listImages({abortSignal: listing}).then(raw => checkShape(this.target, '/images/json', raw, imageListSchema), stopOthers),
 			this.#engineInfo(signal),
 		]);
 		const services = info.swarmManager
@@ -167,23 +175,9 @@ export class DockerEngine implements ContainerSource {
 		}
 
 		const imagesById = new Map(images.map(image => [image.Id, image]));
-		const facts: Array<ContainerFacts | undefined> = Array.from({length: containers.length});
-		await forEachLimit(containers.keys(), inspectConcurrency, async index => {
-			const summary = containers[index]!;
-			let reference = summary.Image;
-			let name = primaryName(summary.Names) ?? summary.Id.slice(0, 12);
-			if (isImageIdReference(reference, summary.ImageID)) {
-				const container = await this.#inspectContainer(docker, summary.Id, signal);
-				if (container === undefined) {
-					return; // Removed between list and inspect.
-				}
-
-				reference = container.Config.Image;
-				name = container.Name.replace(/^\//, '');
-			}
-
+		const factsOf = (summary: ContainerSummary, reference: string, name: string): ContainerFacts => {
 			const image = imagesById.get(summary.ImageID);
-			facts[index] = {
+			return {
 				host: this.name,
 				kind: 'container',
 				labels: summary.Labels,
@@ -197,6 +191,21 @@ export class DockerEngine implements ContainerSource {
 				imagePresent: image !== undefined,
 				platform: null,
 			};
+		};
+
+		// Only a container listed with an image id needs a call of its own; the others (nearly all of
+		// 50,000) are made at once, without a promise each.
+		const facts: Array<ContainerFacts | undefined> = containers.map(summary => isImageIdReference(summary.Image, summary.ImageID)
+			? undefined
+			: factsOf(summary, summary.Image, primaryName(summary.Names) ?? summary.Id.slice(0, 12)));
+		const inspected = [...containers.keys()].filter(index => facts[index] === undefined);
+		await forEachLimit(inspected, inspectConcurrency, async index => {
+			const summary = containers[index]!;
+			const container = await this.#inspectContainer(docker, summary.Id, signal);
+			// Undefined when it was removed between list and inspect.
+			if (container !== undefined) {
+				facts[index] = factsOf(summary, container.Config.Image, container.Name.replace(/^\//, ''));
+			}
 		});
 		const rows = facts.filter(fact => fact !== undefined);
 		for (const service of services) {

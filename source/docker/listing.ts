@@ -3,6 +3,11 @@
  * body streams: each entry is checked against its schema as soon as it is complete and only what
  * updock reads of it is kept (zod drops the rest), so memory follows what is kept, not what was sent.
  * Reading a 64 MiB listing whole and parsing it at once took 500-700 MB for 30-60,000 containers.
+ *
+ * What is kept waits as JSON text in buffers outside the JavaScript heap until the list is complete,
+ * and becomes objects only then. Kept as objects while the body streams, 50,000 entries (30 MB) made
+ * V8 grow its young generation to its largest (128 MB on 64-bit Node) for a listing that may still be
+ * refused at its cap.
  */
 import type {Readable} from 'node:stream';
 import {JSONParser, TokenType, type ParsedElementInfo, type ParsedTokenInfo} from '@streamparser/json';
@@ -11,7 +16,7 @@ import {DockerUnavailableError} from '../core/errors.ts';
 import {malformedFailure, mib, oversizeFailure, type EngineTarget} from './failures.ts';
 
 /** How one listing is read. */
-export interface ListingSpec<T> {
+export interface ListingSpec {
 	/** The listing as messages about its content name it: `/containers/json`. */
 	readonly name: string;
 	/** Bytes of the whole body; past it the call fails with a sentence naming the limit. */
@@ -20,10 +25,12 @@ export interface ListingSpec<T> {
 	readonly maxEntries: number;
 	/** Bytes of one entry at most: the parser holds one whole entry (and one whole string) before it is checked. */
 	readonly maxEntryBytes: number;
+	/** Bytes of what is kept of all entries, as JSON, at most. */
+	readonly maxKeptBytes: number;
 	/** Nesting at most (the list itself is 1). */
 	readonly maxDepth: number;
-	/** One entry; what it keeps is all that stays in memory. */
-	readonly entry: z.ZodType<T>;
+	/** One entry; what its output keeps is all that stays in memory. */
+	readonly entry: z.ZodType;
 }
 
 /**
@@ -33,13 +40,16 @@ export interface ListingSpec<T> {
 const sliceBytes = 16 * 1024;
 /** What a body that is not JSON starts with, for the message. */
 const headBytes = 40;
+/** The kept entries' JSON text is written into blocks of this size. */
+const blockBytes = 1024 * 1024;
 
 /**
  * Read a listing body (a JSON array) under `spec`, entry by entry.
  * @param path The path as sent, for the message past the byte cap.
+ * @returns The entries as `spec.entry` outputs them, as plain JSON values: the caller checks their type.
  * @throws DockerUnavailableError naming the listing and the engine: over a cap, not JSON, or an entry of another shape.
  */
-export async function readListing<T>(target: EngineTarget, path: string, body: Readable, spec: ListingSpec<T>, signal: AbortSignal): Promise<T[]> {
+export async function readListing(target: EngineTarget, path: string, body: Readable, spec: ListingSpec, signal: AbortSignal): Promise<unknown> {
 	signal.throwIfAborted();
 	const onAbort = (): void => {
 		body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -70,11 +80,11 @@ export async function readListing<T>(target: EngineTarget, path: string, body: R
 }
 
 /** The parser with the checks between it and the bytes: size of each entry, nesting, count, shape. */
-class ListingParser<T> {
+class ListingParser {
 	readonly #target: EngineTarget;
-	readonly #spec: ListingSpec<T>;
+	readonly #spec: ListingSpec;
 	readonly #parser = new JSONParser({paths: ['$.*'], keepStack: false});
-	readonly #entries: T[] = [];
+	readonly #kept = new KeptEntries();
 	#head = Buffer.alloc(0);
 	#written = 0;
 	#depth = 0;
@@ -84,7 +94,7 @@ class ListingParser<T> {
 	/** Where the entry being read starts (its first byte that is not white space), once it has. */
 	#entryStart: number | undefined;
 
-	constructor(target: EngineTarget, spec: ListingSpec<T>) {
+	constructor(target: EngineTarget, spec: ListingSpec) {
 		this.#target = target;
 		this.#spec = spec;
 		this.#parser.onToken = token => {
@@ -123,7 +133,7 @@ class ListingParser<T> {
 		}
 	}
 
-	end(): T[] {
+	end(): unknown {
 		// The parser ends by itself after the list's `]`; ending it again is an error of its own.
 		if (!this.#parser.isEnded) {
 			this.#run(() => {
@@ -135,7 +145,7 @@ class ListingParser<T> {
 			this.#notJson();
 		}
 
-		return this.#entries;
+		return this.#kept.parse();
 	}
 
 	/** Run the parser, turning its own complaints into the sentence for a body that is not JSON. */
@@ -202,7 +212,7 @@ class ListingParser<T> {
 	}
 
 	#entry({value, key}: ParsedElementInfo): void {
-		const index = this.#entries.length;
+		const index = this.#kept.count;
 		if (index >= this.#spec.maxEntries) {
 			this.#fail(`a list of more than ${this.#spec.maxEntries.toLocaleString('en-US')} entries, more than updock reads for it`);
 		}
@@ -214,7 +224,9 @@ class ListingParser<T> {
 			this.#fail(`JSON of another shape than the Engine API's (at ${at}: ${issue?.message ?? 'invalid'})`);
 		}
 
-		this.#entries.push(result.data);
+		if (this.#kept.add(result.data) > this.#spec.maxKeptBytes) {
+			this.#fail(`entries of which what updock keeps (names, references, labels it reads) passes ${mib(this.#spec.maxKeptBytes)} at ${index}`);
+		}
 	}
 
 	#nextEntry(from: number): void {
@@ -223,7 +235,7 @@ class ListingParser<T> {
 	}
 
 	#tooLarge(): never {
-		return this.#fail(`an entry larger than ${mib(this.#spec.maxEntryBytes)} (at ${this.#entries.length}), more than updock reads for one`);
+		return this.#fail(`an entry larger than ${mib(this.#spec.maxEntryBytes)} (at ${this.#kept.count}), more than updock reads for one`);
 	}
 
 	#notJson(reason?: string): never {
@@ -234,6 +246,47 @@ class ListingParser<T> {
 
 	#fail(problem: string): never {
 		throw malformedFailure(this.#target, this.#spec.name, problem);
+	}
+}
+
+/**
+ * Entries as JSON text in blocks outside the JavaScript heap; an entry never spans two blocks, so each
+ * block is parsed alone and no copy of the whole text is ever made.
+ */
+class KeptEntries {
+	count = 0;
+	readonly #blocks: Array<{bytes: Buffer; used: number}> = [];
+	#total = 0;
+
+	/** @returns The bytes kept so far. */
+	add(entry: unknown): number {
+		const json = JSON.stringify(entry);
+		const length = Buffer.byteLength(json) + 1;
+		let block = this.#blocks.at(-1);
+		if (block === undefined || block.bytes.length - block.used < length) {
+			block = {bytes: Buffer.allocUnsafeSlow(Math.max(blockBytes, length)), used: 0};
+			this.#blocks.push(block);
+		}
+
+		block.used += block.bytes.write(block.used === 0 ? json : `,${json}`, block.used);
+		this.#total += length;
+		this.count++;
+		return this.#total;
+	}
+
+	/** The entries as a JSON array; the blocks are let go as they are read. */
+	parse(): unknown[] {
+		const entries: unknown[] = [];
+		for (const block of this.#blocks.splice(0)) {
+			const part: unknown = JSON.parse(`[${block.bytes.toString('utf8', 0, block.used)}]`);
+			if (Array.isArray(part)) {
+				for (const entry of part) {
+					entries.push(entry);
+				}
+			}
+		}
+
+		return entries;
 	}
 }
 

@@ -143,14 +143,14 @@ export class EngineModem implements DockerodeModem {
  * The listings, read entry by entry and cut down to what updock reads of each entry; every other JSON
  * answer is one document, read whole under `engineLimits.document`.
  */
-const listings: ReadonlyMap<string, ListingSpec<unknown>> = new Map([
+const listings: ReadonlyMap<string, ListingSpec> = new Map([
 	listing('/containers/json', engineLimits.containers, containerSummarySchema),
 	listing('/images/json', engineLimits.images, imageSummarySchema),
 	listing('/services', engineLimits.services, serviceSchema),
 ]);
 
-function listing(name: string, limit: number, entry: ListingSpec<unknown>['entry']): [string, ListingSpec<unknown>] {
-	return [name, {name, limit, entry, maxEntries: engineLimits.listEntries, maxEntryBytes: engineLimits.listEntry, maxDepth: engineLimits.depth}];
+function listing(name: string, limit: number, entry: ListingSpec['entry']): [string, ListingSpec] {
+	return [name, {name, limit, entry, maxEntries: engineLimits.listEntries, maxEntryBytes: engineLimits.listEntry, maxKeptBytes: engineLimits.listKept, maxDepth: engineLimits.depth}];
 }
 
 function basePath(path: string): string {

@@ -12,13 +12,25 @@ import {serviceIdLabel} from './services.ts';
 export const containerNamePattern = /^[a-zA-Z\d][\w.-]*$/;
 
 /**
- * The labels updock reads: its own (`updock.enable`, `updock.tags…`), the image labels links are made of
- * (`org.opencontainers.image.*`, `org.label-schema.*`) and a Swarm task's service id. The others (compose's,
- * an orchestrator's, long ones of any kind) are dropped as the listing is read: 50,000 containers'
- * labels are most of a listing's size.
+ * The image labels links are made of (source/core/links.ts; test/unit/docker-listing.test.ts checks that
+ * links come out the same with only these). Engines copy an image's labels onto its containers, and
+ * images built by CI carry a dozen OCI labels, some long (descriptions).
+ */
+const linkLabels = new Set([
+	'org.opencontainers.image.source', 'org.label-schema.vcs-url',
+	'org.opencontainers.image.url', 'org.label-schema.url',
+	'org.opencontainers.image.documentation', 'org.label-schema.usage',
+	'org.opencontainers.image.revision', 'org.label-schema.vcs-ref',
+	'org.opencontainers.image.version', 'org.label-schema.version',
+]);
+
+/**
+ * The labels updock reads: its own (`updock.enable`, `updock.tags…`), those links are made of, and a
+ * Swarm task's service id. The others (compose's, an orchestrator's, the rest of an image's) are dropped
+ * as the listing is read: with 50,000 containers, labels are most of a listing.
  */
 export function isReadLabel(name: string): boolean {
-	return name.startsWith('updock.') || name.startsWith('org.opencontainers.image.') || name.startsWith('org.label-schema.') || name === serviceIdLabel;
+	return name.startsWith('updock.') || linkLabels.has(name) || name === serviceIdLabel;
 }
 
 const labels = z.record(z.string(), z.string()).nullish()

@@ -17,7 +17,8 @@ export interface HttpOptions extends RetryOptions {
 	 */
 	readonly timeoutMs: number;
 	/**
-	 * Connections kept open to one registry host: its concurrency limit.
+	 * Connections kept open to one registry host: its concurrency limit, room for the scan's HEADs and
+	 * the tag listings that run beside them.
 	 * @default 8
 	 */
 	readonly connectionsPerHost: number;

@@ -1,5 +1,5 @@
-import {randomBytes} from 'node:crypto';
-import {constants, type Stats} from 'node:fs';
+import {createHash, randomBytes} from 'node:crypto';
+import {constants, type BigIntStats, type Stats} from 'node:fs';
 import {lstat, mkdir, open, readlink, realpath, rename, stat, unlink} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
 import type {Adapter} from 'lowdb';
@@ -9,6 +9,35 @@ import {StoreError} from '../core/errors.ts';
 export const maxDatabaseBytes = 64 * 1024 * 1024;
 // As Linux's own limit on links followed in one path (40).
 const maxLinkHops = 40;
+/**
+ * The coarsest change-time step of the file systems updock may meet (FAT keeps 2 s; Linux's own keep
+ * a clock tick). A change this close after a read may carry the very change time the read saw.
+ */
+const timestampStepNs = 2_000_000_000n;
+
+/** What identifies one version of the file without reading it. */
+interface FileStamp {
+	readonly target: string;
+	readonly dev: bigint;
+	readonly ino: bigint;
+	readonly size: bigint;
+	readonly mtimeNs: bigint;
+	readonly ctimeNs: bigint;
+}
+
+/** The last version read or written, parsed and frozen, with what tells whether the file still holds it. */
+interface Remembered<T> {
+	readonly stamp: FileStamp;
+	/** SHA-256 of the bytes. */
+	readonly digest: string;
+	/**
+	 * The file held these bytes at some moment after this time (wall clock, ns): a later change gets a
+	 * change time from this minus one timestamp step on, so a change time before that cannot be the
+	 * change time of a later change.
+	 */
+	verifiedAtNs: bigint;
+	readonly value: T;
+}
 
 /**
  * A lowdb adapter for a JSON file that is private and never half-written: the new text goes to a
@@ -17,10 +46,19 @@ const maxLinkHops = 40;
  * file that cannot be read, is not a regular file, is over 64 MB or does not parse is reported by path
  * and left exactly as it is. lowdb's own JSONFile (steno) creates files world-readable and replaces
  * a link with a regular file.
+ *
+ * The last version read or written is kept, parsed and deeply frozen, and `read` hands out that same
+ * value while the file is unchanged: parsing and checking several MB at every scan of a live view was
+ * constant garbage and CPU. Unchanged means the same device, inode, size, change and modification
+ * times (in ns); when the change time is within a timestamp step of the last check, where a change
+ * could hide behind an equal time, the bytes are read and compared (SHA-256) instead of parsed.
+ * What `read` returns must never be changed: copy what is to be changed (it is frozen, so a change
+ * throws rather than reaching every other reader).
  */
 export class AtomicJsonFile<T> implements Adapter<T> {
 	readonly path: string;
 	readonly #parse: (value: unknown) => T;
+	#remembered: Remembered<T> | undefined;
 
 	/** @param parse checks what the file holds; it throws (StoreError) for a value it refuses. */
 	constructor(path: string, parse: (value: unknown) => T) {
@@ -33,7 +71,9 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 		return resolveTarget(this.path);
 	}
 
+	/** The file's value, frozen (null when there is no file). */
 	async read(): Promise<T | null> {
+		const startedNs = wallClockNs();
 		const target = await this.target();
 		const where = this.#where(target);
 		const cannotRead = (error: unknown): StoreError => new StoreError(this.path, `Cannot read the updock database ${where} (${errorCode(error)}). Fix its permissions or point UPDOCK_DB/--db elsewhere; updock has not changed it.`, {cause: error});
@@ -44,6 +84,7 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 			stats = await stat(target);
 		} catch (error) {
 			if (errorCode(error) === 'ENOENT') {
+				this.#remembered = undefined;
 				return null;
 			}
 
@@ -51,13 +92,26 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 		}
 
 		this.#checkKind(stats, where);
-		let text: string;
+		let bytes: Buffer;
+		let stamp: FileStamp;
 		try {
 			// O_NONBLOCK: should the path become a FIFO since the stat, opening it does not wait for a writer.
+			// The times come from the open file: opening is where network file systems look again.
 			const handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
 			try {
-				this.#checkKind(await handle.stat(), where);
-				text = new TextDecoder('utf-8', {fatal: true}).decode(await readCapped(handle, () => this.#tooLarge(where, undefined)));
+				const opened = await handle.stat({bigint: true});
+				this.#checkKind(opened, where);
+				stamp = fileStamp(target, opened);
+				const remembered = this.#remembered;
+				if (remembered !== undefined && sameStamp(remembered.stamp, stamp) && stamp.ctimeNs + timestampStepNs < remembered.verifiedAtNs) {
+					return remembered.value;
+				}
+
+				bytes = await readCapped(handle, () => this.#tooLarge(where, undefined));
+				if (remembered !== undefined && sameStamp(remembered.stamp, stamp) && sha256(bytes) === remembered.digest) {
+					remembered.verifiedAtNs = startedNs;
+					return remembered.value;
+				}
 			} finally {
 				await handle.close();
 			}
@@ -67,14 +121,18 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 			}
 
 			if (errorCode(error) === 'ENOENT') {
+				this.#remembered = undefined;
 				return null;
 			}
 
-			if (error instanceof TypeError) {
-				throw new StoreError(this.path, `The updock database ${where} is not UTF-8 text. Fix or move it; updock has not changed it.`, {cause: error});
-			}
-
 			throw cannotRead(error);
+		}
+
+		let text: string;
+		try {
+			text = new TextDecoder('utf-8', {fatal: true}).decode(bytes);
+		} catch (error) {
+			throw new StoreError(this.path, `The updock database ${where} is not UTF-8 text. Fix or move it; updock has not changed it.`, {cause: error});
 		}
 
 		let parsed: unknown;
@@ -89,10 +147,14 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 			throw new StoreError(this.path, `The updock database ${where} is not in the expected shape: the top level is not an object. Fix or move it; updock has not changed it.`);
 		}
 
-		return this.#parse(parsed);
+		const value = deepFreeze(this.#parse(parsed));
+		this.#remembered = {stamp, digest: sha256(bytes), verifiedAtNs: startedNs, value};
+		return value;
 	}
 
+	/** Write the value; from then on `read` hands out the value written, frozen, while the file is unchanged. */
 	async write(data: T): Promise<void> {
+		const startedNs = wallClockNs();
 		let text: string;
 		try {
 			text = `${JSON.stringify(data, null, 2)}\n`;
@@ -105,10 +167,14 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 			throw new StoreError(this.path, `The updock database ${this.path} would be over ${maxDatabaseBytes / 1024 / 1024} MB; it was not written and the previous version is intact. Remove pins, exclusions or saved hosts you no longer need.`);
 		}
 
+		const bytes = Buffer.from(text, 'utf8');
 		const target = await this.target();
 		const where = this.#where(target);
 		const directory = dirname(target);
 		const temporary = join(directory, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+		// Forgotten first: should the write fail halfway, the next read looks at the file afresh.
+		this.#remembered = undefined;
+		let stamp: FileStamp;
 		try {
 			const existing = await lstat(target).catch((error: unknown) => {
 				if (errorCode(error) === 'ENOENT') {
@@ -124,13 +190,15 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 			await mkdir(directory, {recursive: true, mode: 0o700});
 			const handle = await open(temporary, 'wx', 0o600);
 			try {
-				await handle.writeFile(text, 'utf8');
+				await handle.writeFile(bytes);
 				await handle.datasync();
+				await rename(temporary, target);
+				// Stamped after the rename, which sets the change time, through the handle: the inode written.
+				stamp = fileStamp(target, await handle.stat({bigint: true}));
 			} finally {
 				await handle.close();
 			}
 
-			await rename(temporary, target);
 			await syncDirectory(directory);
 		} catch (error) {
 			await unlink(temporary).catch(() => undefined);
@@ -140,20 +208,23 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 
 			throw new StoreError(this.path, `Cannot write the updock database ${where} (${errorCode(error)}); the previous version is intact. Check the directory's permissions and free space.`, {cause: error});
 		}
+
+		// Verified as of before the write: the first read within a timestamp step compares the bytes.
+		this.#remembered = {stamp, digest: sha256(bytes), verifiedAtNs: startedNs, value: deepFreeze(data)};
 	}
 
 	#where(target: string): string {
 		return target === resolve(this.path) ? this.path : `${this.path} (a link to ${target})`;
 	}
 
-	#checkKind(stats: Stats, where: string): void {
+	#checkKind(stats: Stats | BigIntStats, where: string): void {
 		const kind = fileKind(stats);
 		if (kind !== undefined) {
 			throw new StoreError(this.path, `Cannot read the updock database ${where}: it is ${kind}, not a regular file, so updock will not open it. Move it away or point UPDOCK_DB/--db at a file; updock has not touched it.`);
 		}
 
-		if (stats.size > maxDatabaseBytes) {
-			throw this.#tooLarge(where, stats.size);
+		if (Number(stats.size) > maxDatabaseBytes) {
+			throw this.#tooLarge(where, Number(stats.size));
 		}
 	}
 
@@ -162,6 +233,41 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 		const measured = size === undefined ? '' : `${mib(size)}, `;
 		return new StoreError(this.path, `The updock database ${where} is ${measured}over the ${mib(maxDatabaseBytes)} limit updock reads; updock never writes one that large. Move it away or point UPDOCK_DB/--db at another file; updock has not changed it.`);
 	}
+}
+
+function fileStamp(target: string, stats: BigIntStats): FileStamp {
+	return {target, dev: stats.dev, ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs};
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+	return a.target === b.target && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+function sha256(bytes: Buffer): string {
+	return createHash('sha256').update(bytes).digest('hex');
+}
+
+function wallClockNs(): bigint {
+	return BigInt(Date.now()) * 1_000_000n;
+}
+
+/**
+ * Freeze a value and everything reachable from it: a value handed to every reader must not change
+ * under one. Iterative, as the file's unknown keys may nest deeper than the stack goes; what is
+ * frozen already was frozen by this (the parts a change kept), so it is not walked again.
+ */
+export function deepFreeze<T>(value: T): T {
+	const stack: unknown[] = [value];
+	for (let next = stack.pop(); next !== undefined || stack.length > 0; next = stack.pop()) {
+		if (typeof next === 'object' && next !== null && !Object.isFrozen(next)) {
+			Object.freeze(next);
+			for (const key of Reflect.ownKeys(next)) {
+				stack.push(Reflect.get(next, key));
+			}
+		}
+	}
+
+	return value;
 }
 
 /**
@@ -219,7 +325,7 @@ async function readCapped(handle: Awaited<ReturnType<typeof open>>, tooLarge: ()
 	}
 }
 
-function fileKind(stats: Stats): string | undefined {
+function fileKind(stats: Stats | BigIntStats): string | undefined {
 	if (stats.isFile()) {
 		return undefined;
 	}

@@ -218,8 +218,10 @@ export type CheckedDatabase =
  * Check a parsed file and give it its defaults. The problem names the first field at fault
  * (`pins[3].pinnedAt is missing (expected an ISO date)`).
  * @param defaultHost the host name that rows written before updock knew several engines belong to.
+ * @param checked the file this value was made from, already checked: its parts found unchanged (the
+ * same objects) are not checked again.
  */
-export function checkDatabase(value: unknown, defaultHost: string): CheckedDatabase {
+export function checkDatabase(value: unknown, defaultHost: string, checked?: Database): CheckedDatabase {
 	if (!isRecord(value)) {
 		return {ok: false, problem: 'the top level is not an object'};
 	}
@@ -250,7 +252,7 @@ export function checkDatabase(value: unknown, defaultHost: string): CheckedDatab
 		exclusions,
 		hosts,
 		nextExclusionId: Math.max(nextExclusionId ?? 1, largestId + 1),
-		lastScan: readScanReport(value['lastScan'], defaultHost),
+		lastScan: checked !== undefined && value['lastScan'] === checked.lastScan ? checked.lastScan : readScanReport(value['lastScan'], defaultHost),
 		platformImages: validEntries(value['platformImages'], platformImageSchema),
 		announced: validEntries(value['announced'], announcementSchema),
 		imageLabels: validEntries(value['imageLabels'], imageLabelsSchema),

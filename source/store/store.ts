@@ -42,7 +42,10 @@ export class JsonStore {
 		this.#file = new AtomicJsonFile<Database>(path, value => parseDatabase(value, path, this.defaultHost));
 	}
 
-	/** The file's contents (defaults when it does not exist yet). Never writes, never waits for the lock. */
+	/**
+	 * The file's contents (defaults when it does not exist yet). Never writes, never waits for the lock.
+	 * While the file is unchanged every call returns the same value, frozen: change it with `update`.
+	 */
 	async load(): Promise<Database> {
 		// A Low per call: a shared one's `data` would be swapped under a change by a load running beside it.
 		const db = new Low<Database>(this.#file, emptyDatabase());
@@ -59,8 +62,10 @@ export class JsonStore {
 		return inQueue(resolve(this.path), async () => withFileLock(await this.#file.target(), this.path, async stillHeld => {
 			const db = new Low<Database>(this.#file, emptyDatabase());
 			await db.read();
-			const result = change(db.data);
-			const checked = checkDatabase(db.data, this.defaultHost);
+			const read = db.data;
+			const data = editable(read);
+			const result = change(data);
+			const checked = checkDatabase(data, this.defaultHost, read);
 			if (!checked.ok) {
 				throw new StoreError(this.path, `This change would leave the updock database ${this.path} in a shape updock refuses (${checked.problem}), so it was not written.`);
 			}
@@ -80,6 +85,23 @@ export class JsonStore {
 			}
 		});
 	}
+}
+
+/**
+ * A copy of a loaded (frozen) file that a change may edit: the top level and the lists and maps that
+ * changes add to or remove from are new, their entries are shared and stay frozen (a change replaces
+ * an entry, never edits one).
+ */
+function editable(data: Database): Database {
+	return {
+		...data,
+		pins: [...data.pins],
+		exclusions: [...data.exclusions],
+		hosts: [...data.hosts],
+		platformImages: {...data.platformImages},
+		announced: {...data.announced},
+		imageLabels: {...data.imageLabels},
+	};
 }
 
 /** What the scanner needs from a loaded file. */

@@ -51,6 +51,24 @@ describe('request economy on a real registry', () => {
 		// 13 requests (a ping and 12 HEADs) over at most 2 connections: HEADs did not close them.
 		expect(proxy.connections() - before).toBeLessThanOrEqual(2);
 	});
+
+	it('with newer versions on, adds one tag listing per repository over the pool of HEADs and listings', async () => {
+		const before = proxy.connections();
+		const {result: {result, json}, requests} = await requestsDuring(sandbox.open, async () => scanJson(home, ['--concurrency', '2']));
+		expect(result.code, result.stderr).toBe(0);
+		const mine = json.containers.filter(container => container.name.startsWith('econ-'));
+		expect(mine).toHaveLength(tags + 3);
+		// Every tag is `1` and the only one: looked for, nothing newer.
+		expect(mine.every(container => container.status === 'up-to-date' && container.newerError === null && container.newer?.length === 0)).toBe(true);
+
+		const updockRequests = requests.filter(entry => entry.userAgent.startsWith('updock/'));
+		expect(updockRequests.filter(entry => entry.method === 'HEAD')).toHaveLength(tags);
+		const gets = updockRequests.filter(entry => entry.method === 'GET' && entry.path !== '/v2/');
+		const listed = gets.map(entry => /^\/v2\/(.+)\/tags\/list(?:\?|$)/.exec(entry.path)?.[1] ?? entry.path);
+		expect(listed.sort()).toEqual(Array.from({length: tags}, (_, index) => `${scene.prefix}/app${index}`).sort());
+		// 25 requests (a ping, 12 HEADs, 12 listings) over at most 2 + 2 connections: the HEADs' and the listings'.
+		expect(proxy.connections() - before).toBeLessThanOrEqual(4);
+	});
 });
 
 describe('a registry that accepts connections and never answers', () => {

@@ -1,0 +1,22 @@
+import {copyFile} from 'node:fs/promises';
+import {JsonStore, rememberScan} from '../source/store/store.ts';
+import {checkDatabase} from '../source/store/schema.ts';
+const path = '/tmp/updock-mem/scratch/db.json';
+await copyFile('/tmp/updock-mem/db-2000.json', path);
+const store = new JsonStore(path, {defaultHost: 'a'});
+const time = async (what: string, work: () => Promise<unknown> | unknown, n = 10) => {
+	const started = performance.now();
+	for (let i = 0; i < n; i++) await work();
+	console.log(what, ((performance.now() - started) / n).toFixed(1), 'ms');
+};
+const data = await store.load();
+await time('load', () => store.load());
+await time('check', () => checkDatabase(data, 'a'));
+await time('stringify', () => JSON.stringify(data, null, 2));
+await time('update(noop)', () => store.update(() => undefined));
+await time('update(rememberScan)', () => store.update(saved => rememberScan(saved, data.lastScan!, new Map(), new Date())));
+const before = process.memoryUsage();
+const many = [];
+for (let i = 0; i < 5; i++) many.push(await store.load());
+const after = process.memoryUsage();
+console.log('heap per loaded db', ((after.heapUsed - before.heapUsed) / 5 / 1e6).toFixed(1), 'MB');
