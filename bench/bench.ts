@@ -145,10 +145,10 @@ let updockBin = '';
 
 const scanJson = z.object({summary: z.record(z.string(), z.unknown())});
 
-/** Run updock under /usr/bin/time: wall time from spawn to exit, and peak RSS. */
+/** Run updock under /usr/bin/time, as a user does (the executable, with its flags): wall time from spawn to exit, and peak RSS. */
 async function timedUpdock(env: NodeJS.ProcessEnv, args: string[]): Promise<{wallMs: number; peakRssMb: number; code: number; summary: Record<string, unknown>}> {
 	const started = performance.now();
-	const result = await run('/usr/bin/time', ['-f', 'UPDOCK_BENCH %M', process.execPath, updockBin, ...args], {env, timeoutMs: 600_000});
+	const result = await run('/usr/bin/time', ['-f', 'UPDOCK_BENCH %M', updockBin, ...args], {env, timeoutMs: 600_000});
 	const wallMs = performance.now() - started;
 	const rss = /UPDOCK_BENCH (\d+)/.exec(result.stderr);
 	const parsed = scanJson.safeParse((() => {
@@ -168,7 +168,7 @@ async function timedUpdock(env: NodeJS.ProcessEnv, args: string[]): Promise<{wal
 /** Process start to exit, nothing in between (no wrapper): what a user of `--once` waits. */
 async function startToExit(env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
 	const started = performance.now();
-	const child = spawn(process.execPath, [updockBin, ...args], {env, stdio: ['ignore', 'ignore', 'pipe']});
+	const child = spawn(updockBin, args, {env, stdio: ['ignore', 'ignore', 'pipe']});
 	let stderr = '';
 	child.stderr.on('data', (chunk: Buffer) => {
 		stderr = (stderr + chunk.toString('utf8')).slice(-2000);
@@ -261,7 +261,7 @@ try {
 			for (let index = 0; index < 5; index++) {
 				const dir = await mkdtemp(join(emptyEnv['HOME']!, 'frame-'));
 				const started = performance.now();
-				const terminal = await Terminal.start(dir, [process.execPath, updockBin], emptyEnv, 120, 40);
+				const terminal = await Terminal.start(dir, [updockBin], emptyEnv, 120, 40);
 				const untrack = track('a tmux server', async () => terminal.kill());
 				await terminal.waitForScreen(screen => /^updock {2}/m.test(screen) && /q quit/.test(screen), 'the first frame', 10_000);
 				firstFrames.push(performance.now() - started);

@@ -115,7 +115,8 @@ interface Outcome {
 }
 
 async function listInChild(): Promise<Outcome> {
-	const child = spawn(process.execPath, [fileURLToPath(new URL('../helpers/engine-listing-child.ts', import.meta.url)), socketPath], {stdio: ['ignore', 'pipe', 'inherit']});
+	// With the V8 flag dist/updock.js starts node with (scripts/build.ts), as a user runs it.
+	const child = spawn(process.execPath, ['--max-semi-space-size=1', fileURLToPath(new URL('../helpers/engine-listing-child.ts', import.meta.url)), socketPath], {stdio: ['ignore', 'pipe', 'inherit']});
 	let output = '';
 	child.stdout.on('data', (chunk: Buffer) => {
 		output += chunk.toString('utf8');
