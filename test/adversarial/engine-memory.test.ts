@@ -13,7 +13,8 @@ import {temporaryDirectory} from '../helpers/temporary.ts';
 
 const mebibyte = 1024 * 1024;
 /** What issue 8 promises for `--once`, whatever the engine sends. */
-const peakLimit = 200 * 1000 * 1000;
+/** What a hostile listing may add to the peak RSS of loading the modules. */
+const growthLimit = 128 * 1024 * 1024;
 
 /** A container as an engine lists it: about 1.2 KiB with its labels, of which updock keeps about 300 bytes. */
 function container(index: number): string {
@@ -139,20 +140,23 @@ async function listInChild(): Promise<Outcome> {
 const empty = (): Body => ({head: '[]', next: () => '', tail: '', bytes: 0});
 
 describe('peak RSS while an engine sends hostile listings', () => {
-	// Measured (peak of the child, loading the TypeScript source included, ~120 MB of it): 150-170 MB;
-	// before, an endless listing was read whole up to its 64 MiB cap, and 60 MB of entries took 500 MB.
+	// Measured (growth over loading): 30-90 MB; before, an endless listing was read whole up to its 64 MiB
+	// cap, and 60 MB of entries took 500 MB.
 	it.each([
 		['endless entries', {containers: () => bodies.entries(container, 512 * mebibyte), images: empty}, /sent more than 64 MiB for \/v1\.43\/containers\/json/],
 		['endless entries in both listings', {containers: () => bodies.entries(container, 512 * mebibyte), images: () => bodies.entries(image, 512 * mebibyte)}, /sent more than (64|32) MiB for \/v1\.43\/(containers|images)\/json/],
 		['an endless string', {containers: bodies.string, images: empty}, /an entry larger than 1 MiB \(at 0\)/],
 		['a number of 10 MB of digits', {containers: bodies.number, images: empty}, /an entry larger than 1 MiB \(at 0\)/],
 		['endless nesting', {containers: bodies.deep, images: empty}, /nested more than 64 deep/],
-	])('%s: refused with a sentence, peak under 200 MB', async (_name, sent, pattern) => {
+	])('%s: refused with a sentence, within 128 MiB of the peak of loading', async (_name, sent, pattern) => {
 		listings = sent;
-		const {error, peakBytes} = await listInChild();
+		const {error, growthBytes} = await listInChild();
 		expect(error).toMatch(pattern);
 		expect(error).toContain('DOCKER_HOST');
-		expect(peakBytes).toBeLessThan(peakLimit);
+		// What the listing adds over loading the modules. Measured 1-90 MiB here; the built binary starts at 75-90 MB and peaks at
+		// 98-168 MB for these bodies (dist/updock.js --once); from the TypeScript source the
+		// loading alone is about 120 MB, so the child's absolute peak says little.
+		expect(growthBytes).toBeLessThan(growthLimit);
 	}, 120_000);
 
 	it('a real listing of 60 MB (50,000 containers) is read whole, at a bounded cost', async () => {
