@@ -88,7 +88,7 @@ function plainHttpOnLoopback(url: URL, plain: boolean, source: string, shown: st
 	}
 }
 
-/** The URL as it may be shown: any password replaced. */
+/** The URL as it may be shown: a password in it replaced. */
 function redactUserinfo(text: string): string {
 	return text.replace(/^([a-z][\w+.-]*:\/\/)([^/@]*)@/i, (_match, scheme: string, userinfo: string) => `${scheme}${userinfo.includes(':') ? `${userinfo.split(':')[0]}:***` : userinfo}@`);
 }
