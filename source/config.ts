@@ -3,6 +3,7 @@ import {isAbsolute, join, resolve} from 'node:path';
 import {ConfigError} from './core/errors.ts';
 import {parseGoDuration} from './core/duration.ts';
 import {parseEngineAddress} from './docker/address.ts';
+import {defaultOsvUrl, parseOsvUrl} from './vulns/osv-url.ts';
 import {dockerConfigPath} from './registry/credentials.ts';
 import {parseServeCommand, rejectServeFlags, type ServeCommand, type ServeFlags} from './serve-config.ts';
 
@@ -152,7 +153,7 @@ export function parseConfig(parsed: ParsedArguments, env: Readonly<Record<string
 		tags: onOff(parsed.flags.tags === undefined ? 'UPDOCK_TAGS' : '--tags', parsed.flags.tags ?? env['UPDOCK_TAGS'], true),
 		tagsIntervalMs: parsed.flags.tagsInterval === undefined ? defaultTagsIntervalMs : boundedDuration('--tags-interval', parsed.flags.tagsInterval, tagsIntervalRange),
 		vulns: onOff(parsed.flags.vulns === undefined ? 'UPDOCK_VULNS' : '--vulns', parsed.flags.vulns ?? env['UPDOCK_VULNS'], false),
-		osvUrl: osvUrl(env['UPDOCK_OSV_URL']),
+		osvUrl: parseOsvUrl(nonEmpty(env['UPDOCK_OSV_URL']) ?? defaultOsvUrl).href.replace(/\/$/, ''),
 		dockerAuthConfig: env['DOCKER_AUTH_CONFIG'] === undefined || env['DOCKER_AUTH_CONFIG'].trim() === '' ? undefined : env['DOCKER_AUTH_CONFIG'],
 	};
 }
@@ -405,23 +406,6 @@ function onOff(source: string, value: string | undefined, fallback: boolean): bo
 	}
 
 	throw new ConfigError(source, `${source}=${JSON.stringify(value)} must be "on" or "off".`);
-}
-
-function osvUrl(value: string | undefined): string {
-	const text = value === undefined || value.trim() === '' ? 'https://api.osv.dev' : value.trim();
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
-		throw new ConfigError('UPDOCK_OSV_URL', `UPDOCK_OSV_URL=${JSON.stringify(text)} is not a URL; the default is https://api.osv.dev.`);
-	}
-
-	const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/.test(url.hostname);
-	if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-		throw new ConfigError('UPDOCK_OSV_URL', `UPDOCK_OSV_URL=${JSON.stringify(text)} must be https:// (plain http:// only on loopback): package names and versions go there.`);
-	}
-
-	return url.href.replace(/\/$/, '');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -5,7 +5,8 @@ import {assessUpdate, topVulnerabilities} from '../core/risk.ts';
 import {formatPlatform, type Platform, type Risk, type Vulnerabilities, type VulnerabilityNote} from '../core/types.ts';
 import {readContainerPackages} from './container-files.ts';
 import {packageKey, VulnerabilityLookup, type KnownVulnerability, type LookupOptions} from './lookup.ts';
-import {OsvClient, parseOsvUrl, type OsvClientOptions} from './osv.ts';
+import {OsvClient, type OsvClientOptions} from './osv.ts';
+import {defaultOsvUrl, parseOsvUrl} from './osv-url.ts';
 import {readSbomPackages} from './sbom.ts';
 import type {AttestationRegistry, ContainerFiles, OsvPackage, PackageList, PackageResult} from './types.ts';
 
@@ -66,7 +67,7 @@ export class VulnerabilityAssessor {
 
 	/** @throws ConfigError when `osvUrl` is not a usable OSV URL */
 	constructor(options: AssessorOptions) {
-		this.#client = new OsvClient({baseUrl: parseOsvUrl(options.osvUrl ?? 'https://api.osv.dev'), timeoutMs: options.timeoutMs ?? 15_000, ...options.osv});
+		this.#client = new OsvClient({baseUrl: parseOsvUrl(options.osvUrl ?? defaultOsvUrl), timeoutMs: options.timeoutMs ?? 15_000, ...options.osv});
 		this.#lookup = new VulnerabilityLookup(this.#client, options.lookup);
 		this.#registry = options.registry;
 		this.#files = options.files;

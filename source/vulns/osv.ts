@@ -1,15 +1,13 @@
 import {setTimeout as sleep} from 'node:timers/promises';
 import {Pool, errors as undiciErrors, type Dispatcher} from 'undici';
 import type {z} from 'zod';
-import {ConfigError, innermostErrorCode} from '../core/errors.ts';
+import {innermostErrorCode} from '../core/errors.ts';
 import {userAgent} from '../registry/http.ts';
 import {retryAfterMs} from '../registry/retry.ts';
 import {OsvError} from './errors.ts';
 import {osvRecordSchema, queryBatchSchema, type OsvRecord} from './osv-schema.ts';
 import type {OsvPackage} from './types.ts';
 
-/** OSV's public API. */
-export const defaultOsvUrl = 'https://api.osv.dev';
 /** OSV takes at most 1000 queries per querybatch. */
 export const maxQueriesPerBatch = 1000;
 /** OSV answers up to 32 MiB over HTTP/1.1. */
@@ -18,36 +16,6 @@ const maxRecordBytes = 4 * 1024 * 1024;
 /** Pages followed for one query; a package with more than this many pages of advisories is cut short. */
 const maxPages = 20;
 const retryableStatuses = new Set([429, 500, 502, 503, 504]);
-
-/**
- * The OSV base URL from `UPDOCK_OSV_URL`: http(s), no credentials, no query; plain http only to loopback,
- * since package names and versions are what updock sends.
- * @throws ConfigError naming `source`
- */
-export function parseOsvUrl(value: string, source = 'UPDOCK_OSV_URL'): URL {
-	let url: URL;
-	try {
-		url = new URL(value);
-	} catch {
-		throw new ConfigError(source, `${source} must be an http(s) URL such as ${defaultOsvUrl}; got "${value}".`);
-	}
-
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		throw new ConfigError(source, `${source} must be an http(s) URL such as ${defaultOsvUrl}; got the scheme ${url.protocol}`);
-	}
-
-	if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-		throw new ConfigError(source, `${source} must be a plain base URL without credentials, query or fragment, such as ${defaultOsvUrl}.`);
-	}
-
-	const host = url.hostname.replace(/^\[|\]$/g, '');
-	const loopback = host === 'localhost' || /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1';
-	if (url.protocol === 'http:' && !loopback) {
-		throw new ConfigError(source, `${source} uses plain http to ${url.host}; package names and versions would cross the network unencrypted. Use https (plain http is allowed for loopback only).`);
-	}
-
-	return url;
-}
 
 export interface OsvClientOptions {
 	readonly baseUrl: URL;
