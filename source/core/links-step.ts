@@ -49,12 +49,12 @@ export class LinksStep implements ScanStep {
 		});
 
 		const added = new Map<string, Enrichment>();
-		for (const {result, facts} of rows) {
+		for (const {result, facts, reference} of rows) {
 			const update = result.verdict.status === 'update-available';
 			const targetLabels = update && result.targetImage !== undefined && result.targetImage !== null ? this.#memory.get(result.targetImage.configDigest) ?? null : null;
 			// The version a user would move to: the newest newer version, else the same tag updated.
 			const newest = result.newer?.at(-1)?.tag ?? null;
-			const targetTag = newest ?? (update ? tagOf(result.reference) : null);
+			const targetTag = newest ?? (update ? reference?.tag ?? null : null);
 			added.set(rowKey(result), {links: imageLinks(facts.labels, targetLabels, targetTag)});
 		}
 
@@ -64,9 +64,4 @@ export class LinksStep implements ScanStep {
 	failed(): Enrichment {
 		return {links: null};
 	}
-}
-
-function tagOf(reference: string | null): string | null {
-	const match = reference === null ? null : /:([\w][\w.-]{0,127})$/.exec(reference);
-	return match?.[1] ?? null;
 }

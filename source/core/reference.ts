@@ -32,6 +32,11 @@ export function isImageIdReference(configImage: string, imageId: string): boolea
 	return /^[a-f\d]+$/.test(value) && value.length > 0 && id.startsWith(value);
 }
 
+/** True for a tag the distribution spec allows: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`. */
+export function isTag(value: string): boolean {
+	return tagPattern.test(value);
+}
+
 /** True for `sha256:` followed by 64 lowercase hex digits. */
 export function isDigest(value: string): boolean {
 	return digestPattern.test(value);

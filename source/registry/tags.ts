@@ -1,9 +1,8 @@
 import {z} from 'zod';
 import {RegistryError} from '../core/errors.ts';
+import {isTag} from '../core/reference.ts';
 
 const tagPage = z.object({tags: z.array(z.unknown()).nullish()}).loose();
-/** A tag as the distribution spec allows it; anything else in a listing is dropped, never shown. */
-const validTag = /^[\w][\w.-]{0,127}$/;
 
 /** The tags of one `tags/list` page (`{"name": ..., "tags": [...] | null}`). */
 export function parseTagPage(body: Buffer, registry: string, url: string): string[] {
@@ -19,7 +18,8 @@ export function parseTagPage(body: Buffer, registry: string, url: string): strin
 		throw new RegistryError({message: `Registry ${registry} answered ${url} with JSON that is not a tag list ({"name": ..., "tags": [...]}).`, status: 200, code: 'TAGS_INVALID', url, temporary: false});
 	}
 
-	return (parsed.data.tags ?? []).filter((tag): tag is string => typeof tag === 'string' && validTag.test(tag));
+	// Anything that is not a tag the distribution spec allows is dropped, never shown.
+	return (parsed.data.tags ?? []).filter((tag): tag is string => typeof tag === 'string' && isTag(tag));
 }
 
 /**
