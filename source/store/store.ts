@@ -4,7 +4,7 @@ import {StoreError} from '../core/errors.ts';
 import type {ScanMemory} from '../core/ports.ts';
 import {platformImageKey} from '../core/scanner.ts';
 import {summarize, type ContainerResult, type HostReport, type Platform, type PlatformImage, type ScanReport} from '../core/types.ts';
-import {pruneAnnouncements, recordAnnouncement, type AnnouncedUpdate} from './announced.ts';
+import {pruneAnnouncements} from './announced.ts';
 import {AtomicJsonFile} from './atomic-json-file.ts';
 import {inQueue, withFileLock} from './lock.ts';
 import {checkDatabase, emptyDatabase, parseDatabase, type Database} from './schema.ts';
@@ -75,15 +75,6 @@ export class JsonStore {
 			await db.write();
 			return result;
 		}));
-	}
-
-	/** Remember that `serve` announced these updates (see `isAnnounced`). */
-	async markAnnounced(updates: readonly AnnouncedUpdate[], now = new Date()): Promise<void> {
-		await this.update(data => {
-			for (const update of updates) {
-				recordAnnouncement(data, update, now);
-			}
-		});
 	}
 }
 

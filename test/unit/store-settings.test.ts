@@ -7,7 +7,7 @@ import {summarize, type ContainerResult, type ScanReport} from '../../source/cor
 import {announcedRetentionMs} from '../../source/store/announced.ts';
 import {imageLabelsBytesLimit, imageLabelsLimit} from '../../source/store/image-labels.ts';
 import {
-	JsonSettings, JsonStore, forgetAnnouncement, imageLabelsFor, isAnnounced, isHostName, lastAnnouncement, rememberImageLabels, rememberScan,
+	JsonSettings, JsonStore, forgetAnnouncement, imageLabelsFor, isAnnounced, isHostName, lastAnnouncement, recordAnnouncement, rememberImageLabels, rememberScan,
 } from '../../source/store/store.ts';
 import {temporaryDirectory} from '../helpers/temporary.ts';
 
@@ -83,7 +83,7 @@ describe('what serve announced', () => {
 
 	it('remembers an announcement across loads, tells a new digest or tag from the one announced, forgets on request', async () => {
 		const store = new JsonStore(path);
-		await store.markAnnounced([{host: 'prod', name: 'web', digest: 'sha256:2', tag: '1.27'}], new Date('2026-01-01T00:00:00.000Z'));
+		await store.update(data => recordAnnouncement(data, {host: 'prod', name: 'web', digest: 'sha256:2', tag: '1.27'}, new Date('2026-01-01T00:00:00.000Z')));
 		const data = await store.load();
 		expect(lastAnnouncement(data, 'prod', 'web')).toEqual({digest: 'sha256:2', tag: '1.27', at: '2026-01-01T00:00:00.000Z', seenAt: '2026-01-01T00:00:00.000Z'});
 		expect(isAnnounced(data, {host: 'prod', name: 'web', digest: 'sha256:2', tag: '1.27'})).toBe(true);
@@ -98,7 +98,11 @@ describe('what serve announced', () => {
 	it('forgets containers no full scan has seen for 30 days, except on hosts that scan could not reach', async () => {
 		const store = new JsonStore(path);
 		const start = new Date('2026-01-01T00:00:00.000Z');
-		await store.markAnnounced(['web', 'db', 'gone'].map(name => ({host: 'prod', name, digest: 'sha256:2'})).concat({host: 'edge', name: 'app', digest: 'sha256:2'}), start);
+		await store.update(data => {
+			for (const update of ['web', 'db', 'gone'].map(name => ({host: 'prod', name, digest: 'sha256:2'})).concat({host: 'edge', name: 'app', digest: 'sha256:2'})) {
+				recordAnnouncement(data, update, start);
+			}
+		});
 		const later = (days: number): Date => new Date(start.getTime() + (days * 24 * 60 * 60 * 1000));
 		// Day 20: web and db are seen; gone is not; edge is down.
 		await store.update(data => rememberScan(data, report([row('prod', 'web'), row('prod', 'db')], ['edge']), new Map(), later(20)));
