@@ -82,7 +82,7 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 	// Read before anything connects: a broken file stops `serve` with its path in the message.
 	const live = await liveScanning(config, {onRequest: metrics.registryRequest});
 	const {data, store, model, scanner, engines: hosts} = live;
-	const settings = new JsonSettings(store, {defaultHost: hosts.defaultHost});
+	const settings = new JsonSettings(store);
 	let lastHosts: readonly HostReport[] = data.lastScan?.hosts ?? [];
 
 	const history = new ScanHistory();

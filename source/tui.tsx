@@ -36,7 +36,7 @@ export async function runTui(config: Config): Promise<number> {
 			model.setNotice({kind: 'error', text: `The scan could not run: ${describeError(error)}`});
 		},
 	});
-	const session = new LiveSession({model, loop, hosts: engines.hosts, settings: new JsonSettings(live.store, {defaultHost: engines.defaultHost}), defaultHost: engines.defaultHost});
+	const session = new LiveSession({model, loop, hosts: engines.hosts, settings: new JsonSettings(live.store), defaultHost: engines.defaultHost});
 
 	const controller = new AbortController();
 	const instance = render(
