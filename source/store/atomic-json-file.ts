@@ -257,12 +257,27 @@ function wallClockNs(): bigint {
  * frozen already was frozen by this (the parts a change kept), so it is not walked again.
  */
 export function deepFreeze<T>(value: T): T {
-	const stack: unknown[] = [value];
-	for (let next = stack.pop(); next !== undefined || stack.length > 0; next = stack.pop()) {
-		if (typeof next === 'object' && next !== null && !Object.isFrozen(next)) {
-			Object.freeze(next);
-			for (const key of Reflect.ownKeys(next)) {
-				stack.push(Reflect.get(next, key));
+	const stack: object[] = [];
+	const visit = (member: unknown): void => {
+		if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) {
+			stack.push(member);
+		}
+	};
+
+	visit(value);
+	// No array of keys per object: the live view freezes its 2,000 rows after every scan.
+	for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+		Object.freeze(next);
+		if (Array.isArray(next)) {
+			for (const member of next) {
+				visit(member);
+			}
+		} else {
+			// What is frozen here is JSON's values and plain objects: own enumerable string keys are all they have.
+			for (const key in next) {
+				if (Object.hasOwn(next, key)) {
+					visit(Reflect.get(next, key));
+				}
 			}
 		}
 	}

@@ -200,6 +200,23 @@ function scanReportSchema(defaultHost: string) {
 	} satisfies Record<keyof ScanReport, z.ZodType>);
 }
 
+/**
+ * Scan reports this process's scanner made, by themselves: typed from the start, they are written
+ * without being checked again (checking 2,000 rows at every scan of the live view was a tenth of what
+ * it allocated). Read back from the file, a report is checked as every cache is.
+ */
+const reportsMadeHere = new WeakMap<object, ScanReport>();
+
+/** Mark a report as made by this process's scanner (see `reportsMadeHere`). */
+export function madeHere(report: ScanReport): ScanReport {
+	reportsMadeHere.set(report, report);
+	return report;
+}
+
+function reportMadeHere(value: unknown): ScanReport | undefined {
+	return typeof value === 'object' && value !== null ? reportsMadeHere.get(value) : undefined;
+}
+
 function readScanReport(value: unknown, defaultHost: string): ScanReport | null {
 	const parsed = scanReportSchema(defaultHost).safeParse(value);
 	return parsed.success ? {...parsed.data, summary: summarize(parsed.data.containers)} : null;
@@ -252,10 +269,10 @@ export function checkDatabase(value: unknown, defaultHost: string, checked?: Dat
 		exclusions,
 		hosts,
 		nextExclusionId: Math.max(nextExclusionId ?? 1, largestId + 1),
-		lastScan: checked !== undefined && value['lastScan'] === checked.lastScan ? checked.lastScan : readScanReport(value['lastScan'], defaultHost),
-		platformImages: validEntries(value['platformImages'], platformImageSchema),
-		announced: validEntries(value['announced'], announcementSchema),
-		imageLabels: validEntries(value['imageLabels'], imageLabelsSchema),
+		lastScan: checked !== undefined && value['lastScan'] === checked.lastScan ? checked.lastScan : reportMadeHere(value['lastScan']) ?? readScanReport(value['lastScan'], defaultHost),
+		platformImages: validEntries<RememberedPlatformImage>(value['platformImages'], platformImageSchema, checked?.platformImages),
+		announced: validEntries<Announcement>(value['announced'], announcementSchema, checked?.announced),
+		imageLabels: validEntries<RememberedImageLabels>(value['imageLabels'], imageLabelsSchema, checked?.imageLabels),
 	}};
 }
 
@@ -281,14 +298,22 @@ export function isHostName(name: string): boolean {
 	return hostNamePattern.test(name);
 }
 
-/** A cache's entries that validate; the others are left out (and so dropped at the next write). */
-function validEntries<T>(value: unknown, schema: z.ZodType<T>): Record<string, T> {
+/**
+ * A cache's entries that validate; the others are left out (and so dropped at the next write).
+ * @param checked the same cache as checked before: its entries found unchanged (the same objects) are kept as they are.
+ */
+function validEntries<T>(value: unknown, schema: z.ZodType<T>, checked?: Readonly<Record<string, T>>): Record<string, T> {
 	if (!isRecord(value)) {
 		return {};
 	}
 
 	// fromEntries defines own properties, so a key such as "__proto__" stays a plain key.
 	return Object.fromEntries(Object.entries(value).flatMap(([key, entry]) => {
+		const known = checked !== undefined && Object.hasOwn(checked, key) ? checked[key] : undefined;
+		if (known !== undefined && known === entry) {
+			return [[key, known] as const];
+		}
+
 		const parsed = schema.safeParse(entry);
 		return parsed.success ? [[key, parsed.data] as const] : [];
 	}));

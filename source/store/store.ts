@@ -7,7 +7,7 @@ import {summarize, type ContainerResult, type HostReport, type Platform, type Pl
 import {pruneAnnouncements} from './announced.ts';
 import {AtomicJsonFile} from './atomic-json-file.ts';
 import {inQueue, withFileLock} from './lock.ts';
-import {checkDatabase, emptyDatabase, parseDatabase, type Database} from './schema.ts';
+import {checkDatabase, emptyDatabase, madeHere, parseDatabase, type Database} from './schema.ts';
 
 export {isAnnounced, lastAnnouncement, forgetAnnouncement, recordAnnouncement, type AnnouncedUpdate} from './announced.ts';
 export {imageLabelsFor, rememberImageLabels} from './image-labels.ts';
@@ -16,6 +16,12 @@ export {JsonSettings, type AddHostResult, type NewHost} from './settings.ts';
 
 /** Remembered platform resolutions kept at most; the oldest go first. */
 const platformImageLimit = 2000;
+/**
+ * Rows of the last results kept in the file at most. Past it the last results are not kept: 50,000
+ * rows made a 50 MB file that every pin read whole, and near the file's 64 MB cap. The live view then
+ * shows rows once it has listed them, not from the last run.
+ */
+export const lastScanRowLimit = 5000;
 
 export interface JsonStoreOptions {
 	/**
@@ -113,7 +119,13 @@ export function scanMemory(data: Database): ScanMemory {
  * still there, so what was announced for containers gone 30 days is forgotten.
  */
 export function rememberScan(data: Database, report: ScanReport, learned: ReadonlyMap<string, PlatformImage>, now: Date, partial = false): void {
-	if (partial && data.lastScan !== null) {
+	if (partial) {
+		// A few rows are no last results of their own: without the full ones (none yet, or past the limit) they are not kept.
+		if (data.lastScan === null) {
+			rememberLearned(data, learned, now);
+			return;
+		}
+
 		const updated = new Map(report.containers.map(result => [rowKey(result), result]));
 		const kept = data.lastScan.containers.map(result => updated.get(rowKey(result)) ?? result);
 		const known = new Set(kept.map(result => rowKey(result)));
@@ -124,13 +136,17 @@ export function rememberScan(data: Database, report: ScanReport, learned: Readon
 			hosts.set(host.name, host);
 		}
 
-		data.lastScan = {...data.lastScan, hosts: [...hosts.values()], containers, summary: summarize(containers)};
+		data.lastScan = containers.length > lastScanRowLimit ? null : madeHere({...data.lastScan, hosts: [...hosts.values()], containers, summary: summarize(containers)});
 	} else {
-		data.lastScan = report;
+		data.lastScan = report.containers.length > lastScanRowLimit ? null : madeHere(report);
 		const unreachable = new Set(report.hosts.filter(host => host.state === 'error').map(host => host.name));
 		pruneAnnouncements(data, report.containers, unreachable, now);
 	}
 
+	rememberLearned(data, learned, now);
+}
+
+function rememberLearned(data: Database, learned: ReadonlyMap<string, PlatformImage>, now: Date): void {
 	const seenAt = now.toISOString();
 	for (const [key, image] of learned) {
 		data.platformImages[key] = {...image, seenAt};

@@ -1,7 +1,7 @@
 import {readFile, readdir, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {beforeEach, describe, expect, it} from 'vitest';
-import {JsonStore, rememberScan, scanMemory} from '../../source/store/store.ts';
+import {JsonStore, lastScanRowLimit, rememberScan, scanMemory} from '../../source/store/store.ts';
 import {summarize, type ContainerResult, type HostReport, type ScanReport} from '../../source/core/types.ts';
 import {temporaryDirectory} from '../helpers/temporary.ts';
 
@@ -71,5 +71,48 @@ describe('JsonStore', () => {
 		expect(lastScan?.containers.map(result => `${result.host}/${result.id}:${result.verdict.status}`)).toEqual(['a/c1:up-to-date', 'b/c1:update-available', 'b/c2:up-to-date']);
 		expect(lastScan?.summary).toMatchObject({total: 3, updateAvailable: 1});
 		expect(lastScan?.hosts.map(host => `${host.name}:${host.state}`)).toEqual(['a:ok', 'b:error']);
+	});
+
+	it(`keeps the last results only up to ${lastScanRowLimit} rows, and no partial scan without them`, async () => {
+		const path = join(dir, 'updock.json');
+		const store = new JsonStore(path);
+		const row = (id: number): ContainerResult => ({
+			host: 'local', kind: 'container', service: null, id: `c${id}`, name: `web-${id}`, image: 'nginx:1', state: 'running', imageId: '', platform: null,
+			reference: 'docker.io/library/nginx:1', verdict: {status: 'up-to-date', localDigest: 'sha256:1', remoteDigest: 'sha256:1'},
+		});
+		const report = (containers: ContainerResult[]): ScanReport => ({scannedAt: '2026-01-01T00:00:00.000Z', hosts: [], durationMs: 1, containers, summary: summarize(containers)});
+		const rows = Array.from({length: lastScanRowLimit + 1}, (_, index) => row(index));
+		await store.update(data => {
+			rememberScan(data, report(rows.slice(0, lastScanRowLimit)), new Map(), new Date());
+		});
+		expect((await store.load()).lastScan?.containers).toHaveLength(lastScanRowLimit);
+		const small = (await stat(path)).size;
+		await store.update(data => {
+			rememberScan(data, report(rows), new Map(), new Date());
+		});
+		expect((await store.load()).lastScan).toBeNull();
+		expect((await stat(path)).size).toBeLessThan(small / 100);
+		await store.update(data => {
+			rememberScan(data, report([row(1)]), new Map(), new Date(), true);
+		});
+		expect((await store.load()).lastScan).toBeNull();
+	});
+
+	it('writes the results of its own scans as they are, and checks them as it reads them back', async () => {
+		const path = join(dir, 'updock.json');
+		const store = new JsonStore(path);
+		const results: ContainerResult[] = [{
+			host: 'local', kind: 'container', service: null, id: 'c1', name: 'web', image: 'nginx:1', state: 'running', imageId: '', platform: null,
+			reference: 'docker.io/library/nginx:1', verdict: {status: 'up-to-date', localDigest: 'sha256:1', remoteDigest: 'sha256:1'},
+		}];
+		const report: ScanReport = {scannedAt: '2026-01-01T00:00:00.000Z', hosts: [], durationMs: 1, containers: results, summary: summarize(results)};
+		let written: ScanReport | null = null;
+		await store.update(data => {
+			rememberScan(data, report, new Map(), new Date());
+			written = data.lastScan;
+		});
+		// The same object, not a checked copy; read back from another process's view of the file, a copy that checks.
+		expect((await store.load()).lastScan).toBe(written);
+		expect((await new JsonStore(path).load()).lastScan).toEqual(report);
 	});
 });
