@@ -49,13 +49,23 @@ export class LinksStep implements ScanStep {
 		});
 
 		const added = new Map<string, Enrichment>();
+		// Containers of one image have the same labels and the same target: their links are made once.
+		const made = new Map<string, Enrichment>();
 		for (const {result, facts, reference} of rows) {
 			const update = result.verdict.status === 'update-available';
-			const targetLabels = update && result.targetImage !== undefined && result.targetImage !== null ? this.#memory.get(result.targetImage.configDigest) ?? null : null;
+			const targetDigest = update && result.targetImage !== undefined && result.targetImage !== null ? result.targetImage.configDigest : null;
+			const targetLabels = targetDigest === null ? null : this.#memory.get(targetDigest) ?? null;
 			// The version a user would move to: the newest newer version, else the same tag updated.
 			const newest = result.newer?.at(-1)?.tag ?? null;
 			const targetTag = newest ?? (update ? reference?.tag ?? null : null);
-			added.set(rowKey(result), {links: imageLinks(facts.labels, targetLabels, targetTag)});
+			const key = linksKey(facts.labels, targetLabels === null ? null : targetDigest, targetTag);
+			let links = made.get(key);
+			if (links === undefined) {
+				links = {links: imageLinks(facts.labels, targetLabels, targetTag)};
+				made.set(key, links);
+			}
+
+			added.set(rowKey(result), links);
 		}
 
 		return added;
@@ -64,4 +74,14 @@ export class LinksStep implements ScanStep {
 	failed(): Enrichment {
 		return {links: null};
 	}
+}
+
+/** What links are made of, as one string: the labels (few: only those updock reads are listed), the target's config and tag. */
+function linksKey(labels: Readonly<Record<string, string>>, targetDigest: string | null, targetTag: string | null): string {
+	let key = `${targetDigest ?? ''}\u0000${targetTag ?? '\u0001'}`;
+	for (const name of Object.keys(labels).sort()) {
+		key += `\u0000${name}\u0000${labels[name] ?? ''}`;
+	}
+
+	return key;
 }

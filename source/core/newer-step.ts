@@ -117,8 +117,17 @@ export class NewerVersionsStep implements ScanStep {
 				return;
 			}
 
+			// Rows of one image ask the same question: each (tag, filters) is answered once.
+			const answers = new Map<string, Enrichment>();
 			for (const {row, tag, include, exclude} of waiting) {
-				added.set(rowKey(row.result), {newer: newerVersions(tag, tags, {include, exclude}), newerError: null});
+				const question = `${tag}\u0000${include?.source ?? ''}\u0000${exclude?.source ?? ''}`;
+				let answer = answers.get(question);
+				if (answer === undefined) {
+					answer = {newer: newerVersions(tag, tags, {include, exclude}), newerError: null};
+					answers.set(question, answer);
+				}
+
+				added.set(rowKey(row.result), answer);
 			}
 		}));
 		return added;

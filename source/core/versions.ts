@@ -172,6 +172,29 @@ function splitBuild(variant: string): {shape: string; build: number[]} | null {
  * numbers that starts with neither a letter, `-` nor `_`, and anything outside Docker's tag grammar.
  */
 export function parseVersionTag(tag: string): VersionTag | null {
+	const known = parsedTags.get(tag);
+	if (known !== undefined) {
+		return known;
+	}
+
+	const parsed = readVersionTag(tag);
+	if (parsedTags.size >= parsedTagLimit) {
+		parsedTags.clear();
+	}
+
+	parsedTags.set(tag, parsed);
+	return parsed;
+}
+
+/**
+ * Tags read before, and what they read as. Every scan reads the tags of every listed repository again
+ * for each row on it, and a repository keeps its tags: read once, each is looked up after. Cleared when
+ * full, as a scan's tags fit many times over.
+ */
+const parsedTags = new Map<string, VersionTag | null>();
+const parsedTagLimit = 50_000;
+
+function readVersionTag(tag: string): VersionTag | null {
 	if (!tagGrammar.test(tag) || hexHash.test(tag)) {
 		return null;
 	}
