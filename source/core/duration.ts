@@ -1,8 +1,9 @@
 const unitMs: Record<string, number> = {
 	ns: 1e-6,
 	us: 1e-3,
-	'µs': 1e-3,
-	'μs': 1e-3,
+	// Micro and mu, written as escapes: one character past ASCII makes V8 keep the whole bundle chunk's source at two bytes a character.
+	'\u00B5s': 1e-3,
+	'\u03BCs': 1e-3,
 	ms: 1,
 	s: 1000,
 	m: 60_000,
@@ -21,13 +22,13 @@ export function parseGoDuration(text: string): number | undefined {
 		return 0;
 	}
 
-	const whole = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+	const whole = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00B5s|\u03BCs|ms|s|m|h))+$/;
 	if (!whole.test(input)) {
 		return undefined;
 	}
 
 	let total = 0;
-	for (const match of input.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+	for (const match of input.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00B5s|\u03BCs|ms|s|m|h)/g)) {
 		total += Number(match[1]) * unitMs[match[2]!]!;
 	}
 
