@@ -6,6 +6,7 @@ import {parseConfig, type Config} from './config.ts';
 import {ConfigError, DockerUnavailableError, InvalidReferenceError, RegistryError, StoreError} from './core/errors.ts';
 import {runCommand} from './commands.ts';
 import {safeTerminalText} from './core/terminal-text.ts';
+import {writeChunks} from './report/write-chunks.ts';
 
 const help = `
   Which of my containers run an image that is no longer the newest for its tag?
@@ -128,6 +129,7 @@ async function main(): Promise<number> {
 
 		return await runCommand(config, {
 			out: text => process.stdout.write(`${text}\n`),
+			outChunks: async chunks => writeChunks(process.stdout, chunks),
 			err: text => process.stderr.write(`${safeTerminalText(text)}\n`),
 			width: process.stdout.isTTY ? process.stdout.columns : undefined,
 		});

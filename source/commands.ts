@@ -9,8 +9,8 @@ import {parseEngineAddress} from './docker/address.ts';
 import {dryRunReport} from './dry-run.ts';
 import {dryRunJson, renderDryRun} from './report/dry-run.ts';
 import {renderExclusions, renderHosts, renderPins} from './report/lists.ts';
-import {scanJson} from './report/scan-json.ts';
-import {renderScanTable} from './report/scan-table.ts';
+import {scanJsonChunks} from './report/scan-json.ts';
+import {scanTableChunks} from './report/scan-table.ts';
 import {engineHosts, registryStack, scanSteps, type EngineHost, type EngineHosts} from './wiring.ts';
 import {JsonSettings, JsonStore, rememberScan, scanMemory, type Database} from './store/store.ts';
 
@@ -20,7 +20,13 @@ function safe(value: string | number): string {
 }
 
 export interface Output {
+	/** One short text and a line break. */
 	readonly out: (text: string) => void;
+	/**
+	 * A long document, written chunk by chunk as the output takes them (its line breaks are in the
+	 * chunks); resolves when the last is written or the reader has gone away.
+	 */
+	readonly outChunks: (chunks: Iterable<string>) => Promise<void>;
 	readonly err: (text: string) => void;
 	/** Terminal width, when the output is a terminal. */
 	readonly width: number | undefined;
@@ -154,7 +160,7 @@ async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, d
 		await steps.close();
 	}
 
-	output.out(command.json ? JSON.stringify(scanJson(report), null, 2) : renderScanTable(report, {color: config.color, width: output.width}));
+	await output.outChunks(command.json ? scanJsonChunks(report) : scanTableChunks(report, {color: config.color, width: output.width}));
 	if (report.summary.error > 0 || report.hosts.some(host => host.state === 'error')) {
 		return 1;
 	}

@@ -1,5 +1,6 @@
 import type {ContainerResult, HostReport, ImageLinks, NewerVersion, RateLimit, Risk, ScanReport, ScanSummary, Vulnerabilities, WorkloadKind} from '../core/types.ts';
 import {updateReason} from '../core/status.ts';
+import {batched, chunkSize} from './chunks.ts';
 
 /** One container (or Swarm service) in `--once --json`: a contract, keep these names. */
 export interface ContainerJson {
@@ -87,6 +88,37 @@ export function scanJson(report: ScanReport): ScanJson {
 		scannedAt: report.scannedAt,
 		durationMs: report.durationMs,
 		containers: report.containers.map(containerJson),
-		summary: {...report.summary, hosts: report.hosts, rateLimits: report.rateLimits ?? []},
+		summary: summaryJson(report),
 	};
+}
+
+function summaryJson(report: ScanReport): ScanJson['summary'] {
+	return {...report.summary, hosts: report.hosts, rateLimits: report.rateLimits ?? []};
+}
+
+/**
+ * Exactly `JSON.stringify(scanJson(report), null, 2)` and a line break, in chunks of about `size`
+ * characters, made one container at a time when asked for: with 50,000 containers neither the 43 MB
+ * document nor its 50,000 objects are ever held at once.
+ */
+export function scanJsonChunks(report: ScanReport, size = chunkSize): Generator<string, void, undefined> {
+	return batched(scanJsonPieces(report), size);
+}
+
+/** The layout `JSON.stringify(value, null, 2)` gives to a value nested `depth` levels deep. */
+function nested(value: unknown, depth: number): string {
+	// JSON escapes every line break inside a string, so each one here is the layout's own.
+	return JSON.stringify(value, null, 2).replaceAll('\n', `\n${'  '.repeat(depth)}`);
+}
+
+// The keys in scanJson's order; the unit test holds the two to the same bytes.
+function * scanJsonPieces(report: ScanReport): Generator<string, void, undefined> {
+	yield `{\n  "scannedAt": ${JSON.stringify(report.scannedAt)},\n  "durationMs": ${JSON.stringify(report.durationMs)},\n  "containers": [`;
+	let separator = '\n    ';
+	for (const result of report.containers) {
+		yield `${separator}${nested(containerJson(result), 2)}`;
+		separator = ',\n    ';
+	}
+
+	yield `${report.containers.length === 0 ? '' : '\n  '}],\n  "summary": ${nested(summaryJson(report), 1)}\n}\n`;
 }

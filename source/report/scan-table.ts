@@ -2,8 +2,9 @@ import {formatDuration} from '../core/duration.ts';
 import {newerLook, newestVersion, optionalColumns, riskLooks, riskText, shortDigest, shortError, shortImage, statusLooks, statusOrder, statusRank, summaryCount, workloadState, type StatusLook} from '../core/status.ts';
 import type {ContainerResult, Risk, ScanReport} from '../core/types.ts';
 import {safeTerminalText} from '../core/terminal-text.ts';
+import {batched, chunkSize} from './chunks.ts';
 import {containerJson} from './scan-json.ts';
-import {describeRateLimit, narrowestTable, renderTable, styler, type Cell, type Column, type Styler} from './text.ts';
+import {describeRateLimit, narrowestTable, styler, tableLines, type Cell, type Column, type Styler} from './text.ts';
 
 function statusStyle(color: StatusLook['color'], style: Styler): (text: string) => string {
 	switch (color) {
@@ -75,14 +76,38 @@ const detailKept = 24;
  */
 const narrowerLayouts: ReadonlyArray<readonly [newer: Extra, risk: Extra]> = [['short', 'full'], ['short', 'short'], ['none', 'full'], ['none', 'short'], ['none', 'none']];
 
+/** How `renderScanTable` and `scanTableChunks` lay the table out. */
+export interface ScanTableOptions {
+	readonly color: boolean;
+	/** The terminal's columns; the table is not cut when undefined. */
+	readonly width?: number | undefined;
+}
+
 /** The human table of `updock --once`, with a summary line. A HOST column when the rows come from more than one engine; NEWER and RISK when those steps ran. */
-export function renderScanTable(report: ScanReport, options: {color: boolean; width?: number | undefined}): string {
+export function renderScanTable(report: ScanReport, options: ScanTableOptions): string {
+	return [...scanTableLines(report, options)].join('\n');
+}
+
+/** `renderScanTable` and a line break, in chunks of about `size` characters, so that a table of 50,000 rows is never one string. */
+export function scanTableChunks(report: ScanReport, options: ScanTableOptions, size = chunkSize): Generator<string, void, undefined> {
+	return batched(withLineBreaks(scanTableLines(report, options)), size);
+}
+
+function * withLineBreaks(lines: Iterable<string>): Generator<string, void, undefined> {
+	for (const line of lines) {
+		yield `${line}\n`;
+	}
+}
+
+function * scanTableLines(report: ScanReport, options: ScanTableOptions): Generator<string, void, undefined> {
 	const style = styler(options.color);
 	const {summary} = report;
 	// Exit status 1 for a host that could not be listed must come with the reason.
-	const failed = report.hosts.filter(host => host.state === 'error').map(host => `\n${style.red(safeTerminalText(`! ${host.name} (${host.address}): ${host.error ?? 'it could not be listed.'}`))}`).join('');
+	const failed = report.hosts.filter(host => host.state === 'error').map(host => style.red(safeTerminalText(`! ${host.name} (${host.address}): ${host.error ?? 'it could not be listed.'}`)));
 	if (summary.total === 0) {
-		return `No containers on this engine.${failed}`;
+		yield 'No containers on this engine.';
+		yield * failed;
+		return;
 	}
 
 	const hosts = new Set(report.containers.map(result => result.host)).size > 1;
@@ -127,7 +152,7 @@ export function renderScanTable(report: ScanReport, options: {color: boolean; wi
 		chosen = layout(newer, risk);
 	}
 
-	const table = renderTable(chosen.columns, chosen.rows, style.dim, width);
+	yield * tableLines(chosen.columns, chosen.rows, style.dim, width);
 	const counts = statusOrder
 		.map(status => [status, summaryCount(summary, status)] as const)
 		.filter(([, count]) => count > 0)
@@ -142,5 +167,11 @@ export function renderScanTable(report: ScanReport, options: {color: boolean; wi
 	const newer = summary.newerVersions > 0 ? `; ${style.cyan(`${summary.newerVersions} ${summary.newerVersions === 1 ? newerLook.words : newerLook.plural}`)}` : '';
 	const line = `${summary.total} container${summary.total === 1 ? '' : 's'}: ${counts}${newer} (checked in ${formatDuration(report.durationMs)})`;
 	const budgets = (report.rateLimits ?? []).map(limit => describeRateLimit(limit));
-	return `${table}\n\n${line}${budgets.length === 0 ? '' : `\n${style.dim(`Rate limits: ${budgets.join('; ')}`)}`}${failed}`;
+	yield '';
+	yield line;
+	if (budgets.length > 0) {
+		yield style.dim(`Rate limits: ${budgets.join('; ')}`);
+	}
+
+	yield * failed;
 }

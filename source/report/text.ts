@@ -39,6 +39,11 @@ export interface Cell {
  * styles are applied after padding. With `width`, the shrinking column is cut to fit.
  */
 export function renderTable(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, header: (text: string) => string, width?: number): string {
+	return [...tableLines(columns, rows, header, width)].join('\n');
+}
+
+/** `renderTable` line by line, without line breaks: the widths are measured over every row first, but the lines are made one at a time. */
+export function * tableLines(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, header: (text: string) => string, width?: number): Generator<string, void, undefined> {
 	const safeRows = rows.map(row => row.map(cell => ({...cell, text: safeTerminalText(cell.text), short: cell.short === undefined ? undefined : safeTerminalText(cell.short)})));
 	const widths = naturalWidths(columns, safeRows);
 	if (width !== undefined) {
@@ -56,7 +61,10 @@ export function renderTable(columns: readonly Column[], rows: ReadonlyArray<read
 		const padded = index === cells.length - 1 ? text : padToWidth(text, size);
 		return cell.style ? cell.style(padded) : padded;
 	}).join('  ');
-	return [line(columns.map(column => ({text: column.header, style: header}))), ...safeRows.map(row => line(row))].join('\n');
+	yield line(columns.map(column => ({text: column.header, style: header})));
+	for (const row of safeRows) {
+		yield line(row);
+	}
 }
 
 /** Each column's width: its widest cell or header, measured on the safe text. */

@@ -1,0 +1,63 @@
+import type {Writable} from 'node:stream';
+
+/**
+ * Writes the chunks to `stream` in order, asking for the next one only while the stream has room
+ * (after 'drain' when `write()` said it had none), so a long document is held neither whole nor in the
+ * stream's buffer. Resolves once the last chunk has been handed on, or as soon as the stream fails or
+ * closes: EPIPE means the reader went away (`updock --once | head`), and the rest is then dropped
+ * rather than reported, as other command-line tools do.
+ */
+export async function writeChunks(stream: Writable, chunks: Iterable<string>): Promise<void> {
+	if (stream.destroyed || !stream.writable) {
+		return;
+	}
+
+	let gone = false;
+	let end = (): void => {};
+	const ended = new Promise<void>(resolve => {
+		end = resolve;
+	});
+	const stop = (): void => {
+		gone = true;
+		end();
+	};
+
+	let resume: (() => void) | undefined;
+	const drained = (): void => {
+		resume?.();
+	};
+
+	// While this listens, an EPIPE ends the output instead of being an uncaught 'error' event.
+	stream.on('error', stop);
+	stream.on('close', stop);
+	stream.on('drain', drained);
+	try {
+		let written: Promise<void> = Promise.resolve();
+		for (const chunk of chunks) {
+			let room = true;
+			written = new Promise(resolve => {
+				room = stream.write(chunk, () => {
+					resolve();
+				});
+			});
+			if (!room) {
+				// eslint-disable-next-line no-await-in-loop -- one chunk at a time is the point
+				await Promise.race([new Promise<void>(resolve => {
+					resume = resolve;
+				}), ended]);
+			}
+
+			// Leaving the loop ends the generator too, so nothing more is made for a reader that is gone.
+			if (gone || stream.destroyed) {
+				return;
+			}
+		}
+
+		// Waited for, so that no write is still under way (and could fail with nobody listening) once this returns.
+		await Promise.race([written, ended]);
+	} finally {
+		stream.off('error', stop);
+		stream.off('close', stop);
+		stream.off('drain', drained);
+	}
+}
