@@ -52,8 +52,9 @@ export const enableLabel = 'updock.enable';
 export function planScan(containers: readonly ContainerFacts[], settings: PlanSettings): ScanPlan {
 	const planned: PlannedContainer[] = [];
 	const checks = new Map<string, ImageReference>();
+	const read = new ReadOnce();
 	for (const facts of containers) {
-		const entry = planContainer(facts, settings);
+		const entry = planContainer(facts, settings, read);
 		planned.push(entry);
 		if (entry.kind === 'check' && !checks.has(entry.key)) {
 			checks.set(entry.key, entry.reference);
@@ -63,23 +64,65 @@ export function planScan(containers: readonly ContainerFacts[], settings: PlanSe
 	return {containers: planned, checks};
 }
 
-function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, defaultHost}: PlanSettings): PlannedContainer {
+/** A reference as read, with its check key, or why it cannot be read. */
+interface ReadReference {
+	readonly reference: ImageReference | null;
+	readonly key: string | null;
+	readonly problem: string | null;
+}
+
+/**
+ * References and repository digests read once per plan: the containers of one image share what was
+ * read for it, objects and strings, instead of each holding copies (50,000 containers run a few
+ * hundred images).
+ */
+class ReadOnce {
+	readonly #references = new Map<string, ReadReference>();
+	/** By the engine's RepoDigests list (one list per image in a listing), then by check key. */
+	readonly #digests = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+
+	reference(image: string): ReadReference {
+		let read = this.#references.get(image);
+		if (read === undefined) {
+			try {
+				const reference = parseReference(image);
+				read = {reference, key: formatReference(reference), problem: null};
+			} catch (error) {
+				if (!(error instanceof InvalidReferenceError)) {
+					throw error;
+				}
+
+				read = {reference: null, key: null, problem: describeError(error)};
+			}
+
+			this.#references.set(image, read);
+		}
+
+		return read;
+	}
+
+	repoDigests(reference: ImageReference, key: string, repoDigests: readonly string[]): readonly string[] {
+		let byKey = this.#digests.get(repoDigests);
+		if (byKey === undefined) {
+			byKey = new Map();
+			this.#digests.set(repoDigests, byKey);
+		}
+
+		let digests = byKey.get(key);
+		if (digests === undefined) {
+			digests = matchingRepoDigests(reference, repoDigests);
+			byKey.set(key, digests);
+		}
+
+		return digests;
+	}
+}
+
+function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, defaultHost}: PlanSettings, read: ReadOnce): PlannedContainer {
 	const imageStore = imageStores.get(facts.host) ?? 'classic';
 	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({kind: 'settled', facts, reference, verdict});
 	const byId = isImageIdReference(facts.image, facts.imageId);
-	let reference: ImageReference | null = null;
-	let referenceProblem: string | null = null;
-	if (!byId) {
-		try {
-			reference = parseReference(facts.image);
-		} catch (error) {
-			if (!(error instanceof InvalidReferenceError)) {
-				throw error;
-			}
-
-			referenceProblem = describeError(error);
-		}
-	}
+	const {reference, key, problem: referenceProblem} = byId ? {reference: null, key: null, problem: null} : read.reference(facts.image);
 
 	const pin = pins.find(candidate => pinMatches(candidate, facts.host, facts.name, defaultHost));
 	if (pin !== undefined) {
@@ -114,11 +157,9 @@ function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, de
 		return settle(reference, {status: 'unknown', reason: 'The image this container was created from is no longer in the engine, so there is nothing to compare with.'});
 	}
 
-	const localDigests = matchingRepoDigests(reference, facts.repoDigests);
-	if (imageStore === 'containerd' && facts.imageId.startsWith('sha256:')) {
-		// In the containerd image store the image id is the manifest or index digest itself.
-		localDigests.push(facts.imageId);
-	}
+	const matching = read.repoDigests(reference, key ?? formatReference(reference), facts.repoDigests);
+	// In the containerd image store the image id is the manifest or index digest itself.
+	const localDigests = imageStore === 'containerd' && facts.imageId.startsWith('sha256:') ? [...matching, facts.imageId] : matching;
 
 	if (localDigests.length === 0) {
 		const reason = facts.kind === 'service'
@@ -129,5 +170,5 @@ function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, de
 		return settle(reference, {status: 'unknown', reason});
 	}
 
-	return {kind: 'check', facts, reference, key: formatReference(reference), localDigests};
+	return {kind: 'check', facts, reference, key: key ?? formatReference(reference), localDigests};
 }
