@@ -1,5 +1,8 @@
 import type {Writable} from 'node:stream';
 
+/** Chunks written before the event loop gets a turn, when the stream never asks to wait: about 1 MB. */
+const chunksPerTurn = 16;
+
 /**
  * Writes the chunks to `stream` in order, asking for the next one only while the stream has room
  * (after 'drain' when `write()` said it had none), so a long document is held neither whole nor in the
@@ -33,6 +36,7 @@ export async function writeChunks(stream: Writable, chunks: Iterable<string>): P
 	stream.on('drain', drained);
 	try {
 		let written: Promise<void> = Promise.resolve();
+		let sinceTurn = 0;
 		for (const chunk of chunks) {
 			let room = true;
 			written = new Promise(resolve => {
@@ -41,10 +45,20 @@ export async function writeChunks(stream: Writable, chunks: Iterable<string>): P
 				});
 			});
 			if (!room) {
+				sinceTurn = 0;
 				// eslint-disable-next-line no-await-in-loop -- one chunk at a time is the point
 				await Promise.race([new Promise<void>(resolve => {
 					resume = resolve;
 				}), ended]);
+			} else if (++sinceTurn >= chunksPerTurn) {
+				// A file or /dev/null always has room: without a turn of the event loop now and then, V8
+				// cannot finish a collection and the whole document's garbage piles up (225 MB instead of
+				// 180 MB for 50,000 rows into a file).
+				sinceTurn = 0;
+				// eslint-disable-next-line no-await-in-loop -- the turn is the point
+				await new Promise<void>(resolve => {
+					setImmediate(resolve);
+				});
 			}
 
 			// Leaving the loop ends the generator too, so nothing more is made for a reader that is gone.

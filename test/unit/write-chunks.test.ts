@@ -48,6 +48,29 @@ describe('writeChunks', () => {
 		expect(received).toEqual(chunks);
 	});
 
+	it('gives the event loop a turn now and then when the stream never asks to wait (a file, /dev/null)', async () => {
+		const sink = new Writable({highWaterMark: 1024 * 1024 * 1024, write(_chunk, _encoding, callback) {
+			callback();
+		}});
+		let turned = false;
+		setImmediate(() => {
+			turned = true;
+		});
+		const seen: boolean[] = [];
+		function * chunks(): Generator<string> {
+			for (let index = 0; index < 64; index++) {
+				seen.push(turned);
+				yield 'x'.repeat(1024);
+			}
+		}
+
+		await writeChunks(sink, chunks());
+		expect(seen).toHaveLength(64);
+		// Without turns the whole document is made in one go and the immediate runs only after it.
+		expect(seen.indexOf(true)).toBeGreaterThan(0);
+		expect(seen.indexOf(true)).toBeLessThanOrEqual(17);
+	});
+
 	it('stops without an uncaught error when the reader goes away (EPIPE into head)', async () => {
 		const head = spawn('head', ['-c', '100'], {stdio: ['pipe', 'pipe', 'ignore']});
 		let printed = '';
