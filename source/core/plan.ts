@@ -65,11 +65,9 @@ export function planScan(containers: readonly ContainerFacts[], settings: PlanSe
 }
 
 /** A reference as read, with its check key, or why it cannot be read. */
-interface ReadReference {
-	readonly reference: ImageReference | null;
-	readonly key: string | null;
-	readonly problem: string | null;
-}
+type ReadReference =
+	| {readonly reference: ImageReference; readonly key: string}
+	| {readonly reference: null; readonly problem: string};
 
 /**
  * References and repository digests read once per plan: the containers of one image share what was
@@ -86,13 +84,13 @@ class ReadOnce {
 		if (read === undefined) {
 			try {
 				const reference = parseReference(image);
-				read = {reference, key: formatReference(reference), problem: null};
+				read = {reference, key: formatReference(reference)};
 			} catch (error) {
 				if (!(error instanceof InvalidReferenceError)) {
 					throw error;
 				}
 
-				read = {reference: null, key: null, problem: describeError(error)};
+				read = {reference: null, problem: describeError(error)};
 			}
 
 			this.#references.set(image, read);
@@ -122,31 +120,34 @@ function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, de
 	const imageStore = imageStores.get(facts.host) ?? 'classic';
 	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({kind: 'settled', facts, reference, verdict});
 	const byId = isImageIdReference(facts.image, facts.imageId);
-	const {reference, key, problem: referenceProblem} = byId ? {reference: null, key: null, problem: null} : read.reference(facts.image);
+	const readReference = byId ? undefined : read.reference(facts.image);
+	// What the early verdicts (a pin, an exclusion) carry: null when there is no reference to read.
+	const known = readReference?.reference ?? null;
 
 	const pin = pins.find(candidate => pinMatches(candidate, facts.host, facts.name, defaultHost));
 	if (pin !== undefined) {
-		return settle(reference, {status: 'pinned', reason: `Pinned by you on ${pin.pinnedAt.slice(0, 10)}; run "updock unpin ${facts.host}/${facts.name}" to check it again.`, localDigest: reference?.digest ?? null});
+		return settle(known, {status: 'pinned', reason: `Pinned by you on ${pin.pinnedAt.slice(0, 10)}; run "updock unpin ${facts.host}/${facts.name}" to check it again.`, localDigest: known?.digest ?? null});
 	}
 
 	const enable = facts.labels[enableLabel];
 	if (enable !== undefined && /^(?:false|0|no|off)$/i.test(enable.trim())) {
-		return settle(reference, {status: 'excluded', reason: `The ${facts.kind} is labelled ${enableLabel}=${enable.trim()}; nothing is sent to its registry.`});
+		return settle(known, {status: 'excluded', reason: `The ${facts.kind} is labelled ${enableLabel}=${enable.trim()}; nothing is sent to its registry.`});
 	}
 
-	const exclusion = findExclusion(exclusions, facts.image, reference);
+	const exclusion = findExclusion(exclusions, facts.image, known);
 	if (exclusion !== undefined) {
-		return settle(reference, {status: 'excluded', reason: exclusionReason(exclusion)});
+		return settle(known, {status: 'excluded', reason: exclusionReason(exclusion)});
 	}
 
 	if (byId) {
 		return settle(null, {status: 'pinned', reason: 'Created from an image ID, which never changes; recreate it from a tag to follow updates.', localDigest: null});
 	}
 
-	if (reference === null) {
-		return settle(null, {status: 'error', error: `Cannot read the image reference: ${referenceProblem ?? 'unknown problem'}`, localDigest: null});
+	if (readReference === undefined || readReference.reference === null) {
+		return settle(null, {status: 'error', error: `Cannot read the image reference: ${readReference?.problem ?? 'unknown problem'}`, localDigest: null});
 	}
 
+	const {reference, key} = readReference;
 	if (reference.digest !== null) {
 		return settle(reference, {status: 'pinned', reason: facts.kind === 'service'
 			? 'The service names its image by digest only, which never changes; update it with a tag to follow updates.'
@@ -157,7 +158,7 @@ function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, de
 		return settle(reference, {status: 'unknown', reason: 'The image this container was created from is no longer in the engine, so there is nothing to compare with.'});
 	}
 
-	const matching = read.repoDigests(reference, key ?? formatReference(reference), facts.repoDigests);
+	const matching = read.repoDigests(reference, key, facts.repoDigests);
 	// In the containerd image store the image id is the manifest or index digest itself.
 	const localDigests = imageStore === 'containerd' && facts.imageId.startsWith('sha256:') ? [...matching, facts.imageId] : matching;
 
@@ -170,5 +171,5 @@ function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, de
 		return settle(reference, {status: 'unknown', reason});
 	}
 
-	return {kind: 'check', facts, reference, key: key ?? formatReference(reference), localDigests};
+	return {kind: 'check', facts, reference, key, localDigests};
 }

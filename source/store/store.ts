@@ -136,14 +136,19 @@ export function rememberScan(data: Database, report: ScanReport, learned: Readon
 			hosts.set(host.name, host);
 		}
 
-		data.lastScan = containers.length > lastScanRowLimit ? null : madeHere({...data.lastScan, hosts: [...hosts.values()], containers, summary: summarize(containers)});
+		data.lastScan = keptResults({...data.lastScan, hosts: [...hosts.values()], containers, summary: summarize(containers)});
 	} else {
-		data.lastScan = report.containers.length > lastScanRowLimit ? null : madeHere(report);
+		data.lastScan = keptResults(report);
 		const unreachable = new Set(report.hosts.filter(host => host.state === 'error').map(host => host.name));
 		pruneAnnouncements(data, report.containers, unreachable, now);
 	}
 
 	rememberLearned(data, learned, now);
+}
+
+/** The results as the file keeps them: not at all past `lastScanRowLimit` rows. */
+function keptResults(report: ScanReport): ScanReport | null {
+	return report.containers.length > lastScanRowLimit ? null : madeHere(report);
 }
 
 function rememberLearned(data: Database, learned: ReadonlyMap<string, PlatformImage>, now: Date): void {
