@@ -6,7 +6,7 @@ import {parseConfig, type Config} from './config.ts';
 import {ConfigError, DockerUnavailableError, InvalidReferenceError, RegistryError, StoreError} from './core/errors.ts';
 import {runCommand} from './commands.ts';
 import {safeTerminalText} from './core/terminal-text.ts';
-import {writeChunks} from './report/write-chunks.ts';
+import {isRegularFile, OutputError, writeChunks, writeChunksToFile} from './report/write-chunks.ts';
 
 const help = `
   Which of my containers run an image that is no longer the newest for its tag?
@@ -129,7 +129,8 @@ async function main(): Promise<number> {
 
 		return await runCommand(config, {
 			out: text => process.stdout.write(`${text}\n`),
-			outChunks: async chunks => writeChunks(process.stdout, chunks),
+			// Into a file (`> scan.json`), strings go to the file as they are; into a pipe or terminal, through the stream.
+			outChunks: async chunks => isRegularFile(1) ? writeChunksToFile(1, chunks) : writeChunks(process.stdout, chunks),
 			err: text => process.stderr.write(`${safeTerminalText(text)}\n`),
 			width: process.stdout.isTTY ? process.stdout.columns : undefined,
 		});
@@ -139,7 +140,7 @@ async function main(): Promise<number> {
 			return 64;
 		}
 
-		if (error instanceof DockerUnavailableError || error instanceof StoreError || error instanceof RegistryError) {
+		if (error instanceof DockerUnavailableError || error instanceof StoreError || error instanceof RegistryError || error instanceof OutputError) {
 			process.stderr.write(`updock: ${safeTerminalText(error.message)}\n`);
 			return 1;
 		}

@@ -96,29 +96,62 @@ function summaryJson(report: ScanReport): ScanJson['summary'] {
 	return {...report.summary, hosts: report.hosts, rateLimits: report.rateLimits ?? []};
 }
 
+/** Containers laid out by one `JSON.stringify` call: about 28 KB of the document, held at once. */
+export const rowsPerPiece = 32;
+
 /**
  * Exactly `JSON.stringify(scanJson(report), null, 2)` and a line break, in chunks of about `size`
- * characters, made one container at a time when asked for: with 50,000 containers neither the 43 MB
- * document nor its 50,000 objects are ever held at once.
+ * characters, made `rows` containers at a time when asked for: with 50,000 containers neither the
+ * 43 MB document nor its 50,000 objects are ever held at once.
  */
-export function scanJsonChunks(report: ScanReport, size = chunkSize): Generator<string, void, undefined> {
-	return batched(scanJsonPieces(report), size);
+export function scanJsonChunks(report: ScanReport, size = chunkSize, rows = rowsPerPiece): Generator<string, void, undefined> {
+	return batched(scanJsonPieces(report, rows), size);
+}
+
+/** Where the brackets `depth` arrays deep around an element end, and where they start again after it. */
+const bracketsAt = new Map<number, {open: number; close: number}>();
+
+/**
+ * `values` as the elements of an array nested `depth` levels deep in a `JSON.stringify(…, null, 2)`
+ * document, each after a line break and its indent: JSON.stringify's own text for them wrapped in
+ * `depth` arrays, less those arrays' brackets. One call lays out many rows, with no second pass.
+ */
+function elementsAt(values: readonly unknown[], depth: number): string {
+	let wrapped: unknown = values;
+	let probe: unknown = [0];
+	for (let level = 1; level < depth; level++) {
+		wrapped = [wrapped];
+		probe = [probe];
+	}
+
+	let brackets = bracketsAt.get(depth);
+	if (brackets === undefined) {
+		const text = JSON.stringify(probe, null, 2);
+		const element = text.indexOf('0');
+		brackets = {open: element - `\n${'  '.repeat(depth)}`.length, close: text.length - element - 1};
+		bracketsAt.set(depth, brackets);
+	}
+
+	const text = JSON.stringify(wrapped, null, 2);
+	return text.slice(brackets.open, text.length - brackets.close);
 }
 
 /** The layout `JSON.stringify(value, null, 2)` gives to a value nested `depth` levels deep. */
 function nested(value: unknown, depth: number): string {
-	// JSON escapes every line break inside a string, so each one here is the layout's own.
-	return JSON.stringify(value, null, 2).replaceAll('\n', `\n${'  '.repeat(depth)}`);
+	return elementsAt([value], depth).slice(1 + (2 * depth));
 }
 
 // The keys in scanJson's order; the unit test holds the two to the same bytes.
-function * scanJsonPieces(report: ScanReport): Generator<string, void, undefined> {
+function * scanJsonPieces(report: ScanReport, rows: number): Generator<string, void, undefined> {
 	yield `{\n  "scannedAt": ${JSON.stringify(report.scannedAt)},\n  "durationMs": ${JSON.stringify(report.durationMs)},\n  "containers": [`;
-	let separator = '\n    ';
-	for (const result of report.containers) {
-		yield `${separator}${nested(containerJson(result), 2)}`;
-		separator = ',\n    ';
+	const {containers} = report;
+	for (let start = 0; start < containers.length; start += rows) {
+		if (start > 0) {
+			yield ',';
+		}
+
+		yield elementsAt(containers.slice(start, start + rows).map(result => containerJson(result)), 2);
 	}
 
-	yield `${report.containers.length === 0 ? '' : '\n  '}],\n  "summary": ${nested(summaryJson(report), 1)}\n}\n`;
+	yield `${containers.length === 0 ? '' : '\n  '}],\n  "summary": ${nested(summaryJson(report), 1)}\n}\n`;
 }

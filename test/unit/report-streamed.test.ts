@@ -85,21 +85,26 @@ describe('the streamed --once --json document', () => {
 		// Chunk edges fall anywhere without changing a byte.
 		expect(joined(scanJsonChunks(scan, 1))).toBe(expected);
 		expect(joined(scanJsonChunks(scan, 777))).toBe(expected);
+		// So do the edges of the rows laid out by one JSON.stringify call.
+		for (const rows of [1, 2, 7, 1000]) {
+			expect(joined(scanJsonChunks(scan, 777, rows))).toBe(expected);
+		}
 	});
 
 	it('makes the document as it is read, in chunks of about the size asked for', () => {
-		const rows = Array.from({length: 300}, (_, index) => ({...allRows()[index % 32]!, id: String(index).padEnd(64, '0')}));
-		const scan = report(rows);
+		const containers = Array.from({length: 300}, (_, index) => ({...allRows()[index % 32]!, id: String(index).padEnd(64, '0')}));
+		const scan = report(containers);
 		const size = 8 * 1024;
-		const chunks = scanJsonChunks(scan, size);
+		const rows = 4;
+		const chunks = scanJsonChunks(scan, size, rows);
 		const first = chunks.next();
 		expect(first.done).toBe(false);
-		// At most one container's object past the size, not the whole document.
+		// At most one piece of `rows` containers past the size, not the whole document.
 		expect(first.value?.length).toBeGreaterThanOrEqual(size);
-		expect(first.value?.length).toBeLessThan(size + 3000);
+		expect(first.value?.length).toBeLessThan(size + (rows * 3000));
 		const rest = [...chunks];
 		expect(rest.length).toBeGreaterThan(10);
-		expect(rest.slice(0, -1).every(chunk => chunk.length >= size && chunk.length < size + 3000)).toBe(true);
+		expect(rest.slice(0, -1).every(chunk => chunk.length >= size && chunk.length < size + (rows * 3000))).toBe(true);
 		expect([first.value, ...rest].join('')).toBe(`${JSON.stringify(scanJson(scan), null, 2)}\n`);
 	});
 });

@@ -1,7 +1,10 @@
 import {spawn} from 'node:child_process';
+import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {Writable} from 'node:stream';
-import {describe, expect, it} from 'vitest';
-import {writeChunks} from '../../source/report/write-chunks.ts';
+import {afterAll, describe, expect, it} from 'vitest';
+import {isRegularFile, OutputError, writeChunks, writeChunksToFile} from '../../source/report/write-chunks.ts';
 
 /** A slow reader: holds at most `highWaterMark` bytes before `write()` asks the writer to wait, and takes each chunk a turn of the event loop later. */
 function slowStream(highWaterMark = 16): {stream: Writable; received: string[]} {
@@ -127,5 +130,50 @@ describe('writeChunks', () => {
 			await writeChunks(stream, chunks());
 			expect(pulled).toBe(0);
 		}
+	});
+});
+
+describe('writeChunksToFile', () => {
+	const directory = mkdtempSync(path.join(tmpdir(), 'updock-write-'));
+	afterAll(() => {
+		rmSync(directory, {recursive: true, force: true});
+	});
+
+	it('writes every chunk to the file in order, characters of every width byte for byte', async () => {
+		const file = path.join(directory, 'scan.json');
+		const chunks = Array.from({length: 40}, (_, index) => `${index} caf\u00E9 \u20AC \uD83D\uDE00 ${'x'.repeat(index * 100)}\n`);
+		const fd = openSync(file, 'w');
+		try {
+			expect(isRegularFile(fd)).toBe(true);
+			await writeChunksToFile(fd, chunks);
+		} finally {
+			closeSync(fd);
+		}
+
+		expect(readFileSync(file, 'utf8')).toBe(chunks.join(''));
+	});
+
+	it('says what the system said when the file cannot be written, as an OutputError', async () => {
+		const file = path.join(directory, 'read-only.json');
+		writeFileSync(file, '');
+		const fd = openSync(file, 'r');
+		try {
+			const error = await writeChunksToFile(fd, ['{}\n']).then(() => undefined, (error: unknown) => error);
+			expect(error).toBeInstanceOf(OutputError);
+			expect(error instanceof Error ? error.message : '').toMatch(/^Could not write the results to standard output: EBADF/);
+		} finally {
+			closeSync(fd);
+		}
+	});
+
+	it('is for regular files only: not a directory, nor a descriptor that is not open', () => {
+		const fd = openSync(directory, 'r');
+		try {
+			expect(isRegularFile(fd)).toBe(false);
+		} finally {
+			closeSync(fd);
+		}
+
+		expect(isRegularFile(fd)).toBe(false);
 	});
 });
