@@ -106,10 +106,10 @@ export class EngineApi {
 	/**
 	 * GET a listing (`/containers/json?all=1`): a JSON array read entry by entry while it streams, each
 	 * entry checked and cut down to what `spec.entry` keeps, under the caps of `spec`.
-	 * @returns The kept entries as plain JSON values (an array): the caller checks their type.
+	 * @returns The kept entries, as `spec.entry` outputs them.
 	 * @throws DockerUnavailableError
 	 */
-	async getListing(path: string, spec: ListingSpec, signal?: AbortSignal): Promise<unknown> {
+	async getListing<T>(path: string, spec: ListingSpec<T>, signal?: AbortSignal): Promise<readonly T[]> {
 		return this.#timed(signal, async timed => {
 			const response = await this.#versioned(path, timed);
 			await this.#expectOk(response, timed);

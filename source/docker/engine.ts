@@ -9,7 +9,8 @@ import type {EngineAddress} from './address.ts';
 import {readArchiveFile} from './archive.ts';
 import {abortable, checkShape, EngineApi} from './engine-api.ts';
 import type {EngineTarget} from './failures.ts';
-import {EngineModem, EngineNotFoundError, nodeStream} from './modem.ts';
+import {containerListing, EngineModem, EngineNotFoundError, imageListing, nodeStream, serviceListing} from './modem.ts';
+import {listRead} from './listing.ts';
 import {containerInspectSchema, containerListSchema, containerNamePattern, imageInspectSchema, imageListSchema, infoSchema, serviceListSchema, type ContainerSummary} from './schemas.ts';
 import {enginePlatform, serviceFacts, serviceIdLabel} from './services.ts';
 
@@ -153,12 +154,12 @@ export class DockerEngine implements ContainerSource {
 		};
 
 		const [summaries, images, info] = await Promise.all([
-			docker.listContainers({all: true, abortSignal: listing}).then(raw => checkShape(this.target, '/containers/json', raw, containerListSchema), stopOthers),
-			docker.listImages({abortSignal: listing}).then(raw => checkShape(this.target, '/images/json', raw, imageListSchema), stopOthers),
+			docker.listContainers({all: true, abortSignal: listing}).then(raw => listRead(containerListing, raw) ?? checkShape(this.target, '/containers/json', raw, containerListSchema), stopOthers),
+			docker.listImages({abortSignal: listing}).then(raw => listRead(imageListing, raw) ?? checkShape(this.target, '/images/json', raw, imageListSchema), stopOthers),
 			this.#engineInfo(signal),
 		]);
 		const services = info.swarmManager
-			? checkShape(this.target, '/services', await docker.listServices({status: true, abortSignal: signal}), serviceListSchema)
+			? await docker.listServices({status: true, abortSignal: signal}).then(raw => listRead(serviceListing, raw) ?? checkShape(this.target, '/services', raw, serviceListSchema))
 			: [];
 		const serviceIds = new Set(services.map(service => service.ID));
 		const taskContainers = new Map<string, string[]>();

@@ -14,7 +14,7 @@ import type {z} from 'zod';
 import {malformedFailure, mib, oversizeFailure, type EngineTarget} from './failures.ts';
 
 /** How one listing is read. */
-export interface ListingSpec {
+export interface ListingSpec<T = unknown> {
 	/** The listing as messages about its content name it: `/containers/json`. */
 	readonly name: string;
 	/** Bytes of the whole body; past it the call fails with a sentence naming the limit. */
@@ -28,7 +28,21 @@ export interface ListingSpec {
 	/** Nesting at most (the list itself is 1). */
 	readonly maxDepth: number;
 	/** One entry; what its output keeps is all that stays in memory. */
-	readonly entry: z.ZodType;
+	readonly entry: z.ZodType<T>;
+	/**
+	 * The lists `readListing` returned under this spec, held weakly: one that comes back through
+	 * dockerode is known to be checked, and is not checked again (see `listRead`).
+	 */
+	readonly lists: WeakMap<object, readonly T[]>;
+}
+
+/**
+ * `value` when `readListing` returned it under `spec`, typed: its entries were checked as they were
+ * read (with 50,000 containers a second check of the whole list cost 90 MB of garbage). Undefined for
+ * anything else, which the caller then checks itself.
+ */
+export function listRead<T>(spec: ListingSpec<T>, value: unknown): readonly T[] | undefined {
+	return typeof value === 'object' && value !== null ? spec.lists.get(value) : undefined;
 }
 
 /** What a body that is not JSON starts with, for the message. */
@@ -40,14 +54,14 @@ const headBytes = 40;
  * @returns The entries as `spec.entry` outputs them, as plain JSON values: the caller checks their type.
  * @throws DockerUnavailableError naming the listing and the engine: over a cap, not JSON, or an entry of another shape.
  */
-export async function readListing(target: EngineTarget, path: string, body: Readable, spec: ListingSpec, signal: AbortSignal): Promise<unknown> {
+export async function readListing<T>(target: EngineTarget, path: string, body: Readable, spec: ListingSpec<T>, signal: AbortSignal): Promise<readonly T[]> {
 	signal.throwIfAborted();
 	const onAbort = (): void => {
 		body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
 	};
 
 	signal.addEventListener('abort', onAbort, {once: true});
-	const listing = new ListingReader(target, spec);
+	const listing = new ListingReader<T>(target, spec);
 	let received = 0;
 	try {
 		for await (const chunk of body) {
@@ -60,7 +74,9 @@ export async function readListing(target: EngineTarget, path: string, body: Read
 			listing.write(bytes);
 		}
 
-		return listing.end();
+		const list = listing.end();
+		spec.lists.set(list, list);
+		return list;
 	} finally {
 		signal.removeEventListener('abort', onAbort);
 		// A failure leaves the rest of the body unread: end it rather than let it fill the socket's buffers.
@@ -82,10 +98,10 @@ const Byte = {
 type Place = 'before' | 'entry' | 'after-entry' | 'after';
 
 /** The list's structure, found byte by byte, with the caps checked between the bytes and the parser. */
-class ListingReader {
+class ListingReader<T> {
 	readonly #target: EngineTarget;
-	readonly #spec: ListingSpec;
-	readonly #kept: unknown[] = [];
+	readonly #spec: ListingSpec<T>;
+	readonly #kept: T[] = [];
 	/** Strings of what is kept, each once: 50,000 containers of 300 images name the same digests. */
 	readonly #strings = new Map<string, string>();
 	#keptBytes = 0;
@@ -103,7 +119,7 @@ class ListingReader {
 	#entryStart: number | undefined;
 	#entryParts: Buffer[] = [];
 
-	constructor(target: EngineTarget, spec: ListingSpec) {
+	constructor(target: EngineTarget, spec: ListingSpec<T>) {
 		this.#target = target;
 		this.#spec = spec;
 	}
@@ -239,7 +255,7 @@ class ListingReader {
 		}
 	}
 
-	end(): unknown[] {
+	end(): readonly T[] {
 		if (this.#place !== 'after') {
 			this.#notJson(this.#place === 'before' ? undefined : '');
 		}
@@ -282,7 +298,8 @@ class ListingReader {
 			this.#fail(`JSON of another shape than the Engine API's (at ${at}: ${issue?.message ?? 'invalid'})`);
 		}
 
-		const kept = this.#share(result.data);
+		const kept = result.data;
+		this.#shareIn(kept);
 		if (this.#keptBytes > this.#spec.maxKeptBytes) {
 			this.#fail(`entries of which what updock keeps (names, references, labels it reads) passes ${mib(this.#spec.maxKeptBytes)} at ${index}`);
 		}
@@ -290,31 +307,39 @@ class ListingReader {
 		this.#kept.push(kept);
 	}
 
-	/** `value` with each of its strings replaced by the one kept before, if any; counts what is kept. */
-	#share(value: unknown): unknown {
+	/** Replaces each string inside `value` (an object or array) by the one kept before, if any; counts what is kept. */
+	#shareIn(value: unknown): void {
 		// A value costs at least a reference; a string kept for the first time costs its characters too.
 		this.#keptBytes += 16;
-		if (typeof value === 'string') {
-			const known = this.#strings.get(value);
-			if (known !== undefined) {
-				return known;
+		if (Array.isArray(value)) {
+			for (let index = 0; index < value.length; index++) {
+				value[index] = this.#shared(value[index]);
 			}
+		} else if (typeof value === 'object' && value !== null) {
+			// zod's output: plain objects of its own making, without prototype keys.
+			for (const key in value) {
+				if (Object.hasOwn(value, key)) {
+					Reflect.set(value, key, this.#shared(Reflect.get(value, key)));
+				}
+			}
+		}
+	}
 
-			this.#keptBytes += value.length;
-			this.#strings.set(value, value);
+	/** `value`, or the string kept before that equals it; objects and arrays have theirs shared in place. */
+	#shared(value: unknown): unknown {
+		if (typeof value !== 'string') {
+			this.#shareIn(value);
 			return value;
 		}
 
-		if (Array.isArray(value)) {
-			for (let index = 0; index < value.length; index++) {
-				value[index] = this.#share(value[index]);
-			}
-		} else if (typeof value === 'object' && value !== null) {
-			for (const [key, member] of Object.entries(value)) {
-				Reflect.set(value, key, this.#share(member));
-			}
+		this.#keptBytes += 16;
+		const known = this.#strings.get(value);
+		if (known !== undefined) {
+			return known;
 		}
 
+		this.#keptBytes += value.length;
+		this.#strings.set(value, value);
 		return value;
 	}
 

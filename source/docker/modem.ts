@@ -143,14 +143,13 @@ export class EngineModem implements DockerodeModem {
  * The listings, read entry by entry and cut down to what updock reads of each entry; every other JSON
  * answer is one document, read whole under `engineLimits.document`.
  */
-const listings: ReadonlyMap<string, ListingSpec> = new Map([
-	listing('/containers/json', engineLimits.containers, containerSummarySchema),
-	listing('/images/json', engineLimits.images, imageSummarySchema),
-	listing('/services', engineLimits.services, serviceSchema),
-]);
+export const containerListing = listing('/containers/json', engineLimits.containers, containerSummarySchema);
+export const imageListing = listing('/images/json', engineLimits.images, imageSummarySchema);
+export const serviceListing = listing('/services', engineLimits.services, serviceSchema);
+const listings: ReadonlyMap<string, ListingSpec> = new Map([containerListing, imageListing, serviceListing].map(spec => [spec.name, spec]));
 
-function listing(name: string, limit: number, entry: ListingSpec['entry']): [string, ListingSpec] {
-	return [name, {name, limit, entry, maxEntries: engineLimits.listEntries, maxEntryBytes: engineLimits.listEntry, maxKeptBytes: engineLimits.listKept, maxDepth: engineLimits.depth}];
+function listing<T>(name: string, limit: number, entry: z.ZodType<T>): ListingSpec<T> {
+	return {name, limit, entry, lists: new WeakMap(), maxEntries: engineLimits.listEntries, maxEntryBytes: engineLimits.listEntry, maxKeptBytes: engineLimits.listKept, maxDepth: engineLimits.depth};
 }
 
 function basePath(path: string): string {

@@ -4,8 +4,8 @@ import {DockerUnavailableError} from '../../source/core/errors.ts';
 import {imageLinks} from '../../source/core/links.ts';
 import {engineLimits} from '../../source/docker/engine-api.ts';
 import type {EngineTarget} from '../../source/docker/failures.ts';
-import {readListing, type ListingSpec} from '../../source/docker/listing.ts';
-import {containerSummarySchema, isReadLabel} from '../../source/docker/schemas.ts';
+import {listRead, readListing, type ListingSpec} from '../../source/docker/listing.ts';
+import {containerSummarySchema, isReadLabel, type ContainerSummary} from '../../source/docker/schemas.ts';
 
 const target: EngineTarget = {name: 'local', address: {kind: 'unix', socketPath: '/run/fake.sock', display: 'unix:///run/fake.sock', origin: 'DOCKER_HOST'}};
 const spec: ListingSpec = {
@@ -16,6 +16,7 @@ const spec: ListingSpec = {
 	maxKeptBytes: engineLimits.listKept,
 	maxDepth: engineLimits.depth,
 	entry: containerSummarySchema,
+	lists: new WeakMap(),
 };
 const mebibyte = 1024 * 1024;
 
@@ -72,6 +73,18 @@ describe('a listing read entry by entry', () => {
 		]);
 		expect(await read(['[]'])).toEqual([]);
 		expect(await read(['  [ ', ' ] \n'])).toEqual([]);
+	});
+
+	it('knows the lists it read under its spec, and nothing else, so they are not checked twice', async () => {
+		const listSpec: ListingSpec<ContainerSummary> = {...spec, entry: containerSummarySchema, lists: new WeakMap()};
+		const list = await readListing(target, '/v1.47/containers/json?all=true', body([JSON.stringify([entry(1)])]), listSpec, new AbortController().signal);
+		expect(listRead(listSpec, list)).toBe(list);
+		expect(listRead(listSpec, list)?.[0]?.Names).toEqual(['/c1']);
+		// A copy of the same entries, another spec's list, or no object at all: the caller checks those.
+		expect(listRead(listSpec, [...list])).toBeUndefined();
+		expect(listRead({...listSpec, lists: new WeakMap()}, list)).toBeUndefined();
+		expect(listRead(listSpec, null)).toBeUndefined();
+		expect(listRead(listSpec, 'list')).toBeUndefined();
 	});
 
 	it('keeps characters split across chunks and escapes as JSON.parse does', async () => {
