@@ -2,7 +2,7 @@ import {forEachLimit} from './limit.ts';
 import {imageLinks} from './links.ts';
 import type {ImageReference} from './reference.ts';
 import type {ScanStep, ScanStepInput} from './scanner.ts';
-import {rowKey, type Enrichment} from './types.ts';
+import type {Enrichment} from './types.ts';
 
 /** Reads an image config blob's labels by its digest (`GET /v2/<name>/blobs/<digest>`). Throws RegistryError. */
 export interface ConfigLabelSource {
@@ -30,7 +30,7 @@ export class LinksStep implements ScanStep {
 		this.#memory = memory;
 	}
 
-	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>> {
+	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<ScanStepInput, Enrichment>> {
 		// Target labels for updates, one fetch per config digest not already known.
 		const fetches = new Map<string, ImageReference>();
 		for (const {result, reference} of rows) {
@@ -48,10 +48,11 @@ export class LinksStep implements ScanStep {
 			}
 		});
 
-		const added = new Map<string, Enrichment>();
+		const added = new Map<ScanStepInput, Enrichment>();
 		// Containers of one image have the same labels and the same target: their links are made once.
 		const made = new Map<string, Enrichment>();
-		for (const {result, facts, reference} of rows) {
+		for (const row of rows) {
+			const {result, facts, reference} = row;
 			const update = result.verdict.status === 'update-available';
 			const targetDigest = update && result.targetImage !== undefined && result.targetImage !== null ? result.targetImage.configDigest : null;
 			const targetLabels = targetDigest === null ? null : this.#memory.get(targetDigest) ?? null;
@@ -65,7 +66,7 @@ export class LinksStep implements ScanStep {
 				made.set(key, links);
 			}
 
-			added.set(rowKey(result), links);
+			added.set(row, links);
 		}
 
 		return added;

@@ -258,7 +258,10 @@ export class LiveModel {
 
 			return fresh ?? row;
 		});
-		rows.push(...this.#pending.values());
+		for (const row of this.#pending.values()) {
+			rows.push(row);
+		}
+
 		this.#pending.clear();
 		this.#snapshot = {...this.#snapshot, rows};
 		this.#unnotified = true;

@@ -2,7 +2,7 @@ import {describeError} from './errors.ts';
 import type {Clock} from './ports.ts';
 import type {ImageReference} from './reference.ts';
 import type {ScanStep, ScanStepFinish, ScanStepInput, ScanStepPlan} from './scanner.ts';
-import {rowKey, type ContainerFacts, type Enrichment, type Verdict} from './types.ts';
+import type {ContainerFacts, Enrichment, Verdict} from './types.ts';
 import {newerVersions, parseVersionTag} from './versions.ts';
 
 /** Lists a repository's tags (`GET /v2/<name>/tags/list`, paged). Throws RegistryError. */
@@ -75,7 +75,7 @@ export class NewerVersionsStep implements ScanStep {
 		return async rows => this.#finish(rows, started, signal);
 	}
 
-	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>> {
+	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<ScanStepInput, Enrichment>> {
 		return this.#finish(rows, new Map(), signal);
 	}
 
@@ -84,13 +84,13 @@ export class NewerVersionsStep implements ScanStep {
 	}
 
 	/** Each row's newer versions, from the listings begun for this scan or, for any other repository, listed now. */
-	async #finish(rows: readonly ScanStepInput[], started: ReadonlyMap<string, Promise<string[]>>, signal: AbortSignal | undefined): Promise<ReadonlyMap<string, Enrichment>> {
-		const added = new Map<string, Enrichment>();
+	async #finish(rows: readonly ScanStepInput[], started: ReadonlyMap<string, Promise<string[]>>, signal: AbortSignal | undefined): Promise<ReadonlyMap<ScanStepInput, Enrichment>> {
+		const added = new Map<ScanStepInput, Enrichment>();
 		const wanted = new Map<string, {reference: ImageReference; rows: Array<{row: ScanStepInput; tag: string; include: RegExp | undefined; exclude: RegExp | undefined}>}>();
 		for (const row of rows) {
 			const decision = eligibility(row.result.verdict.status, row.facts, row.reference);
 			if ('enrichment' in decision) {
-				added.set(rowKey(row.result), decision.enrichment);
+				added.set(row, decision.enrichment);
 				continue;
 			}
 
@@ -111,7 +111,7 @@ export class NewerVersionsStep implements ScanStep {
 
 				const newerError = `Could not list the tags of ${repository}: ${describeError(error)}`;
 				for (const {row} of waiting) {
-					added.set(rowKey(row.result), {newer: null, newerError});
+					added.set(row, {newer: null, newerError});
 				}
 
 				return;
@@ -127,7 +127,7 @@ export class NewerVersionsStep implements ScanStep {
 					answers.set(question, answer);
 				}
 
-				added.set(rowKey(row.result), answer);
+				added.set(row, answer);
 			}
 		}));
 		return added;
@@ -209,8 +209,10 @@ type Eligibility =
  * Whether a row's tag is worth a listing, and the label filters that apply to it. `status` null: the
  * verdict is not known yet (the row is still to be checked), so only its tag and labels decide.
  */
+/** A row whose tag's versions are not looked at (shared: called twice for every row of every scan). */
+const notChecked: Eligibility = Object.freeze({enrichment: Object.freeze({newer: null, newerError: null})});
+
 function eligibility(status: Verdict['status'] | null, facts: ContainerFacts, reference: ImageReference | null): Eligibility {
-	const notChecked = {enrichment: {newer: null, newerError: null}};
 	if (status === 'pinned' || status === 'excluded' || status === 'unknown' || reference === null || reference.tag === null || reference.digest !== null) {
 		return notChecked;
 	}
@@ -220,14 +222,20 @@ function eligibility(status: Verdict['status'] | null, facts: ContainerFacts, re
 	}
 
 	const include = labelPattern(facts.labels[tagLabels.include]);
-	const exclude = labelPattern(facts.labels[tagLabels.exclude]);
-	for (const [label, pattern] of [[tagLabels.include, include], [tagLabels.exclude, exclude]] as const) {
-		if (pattern instanceof Error) {
-			return {enrichment: {newer: null, newerError: `The label ${label} is not a usable regular expression (${pattern.message}); fix it on the ${facts.kind}.`}};
-		}
+	if (include instanceof Error) {
+		return unusable(tagLabels.include, include, facts);
 	}
 
-	return {reference, tag: reference.tag, include: include instanceof Error ? undefined : include, exclude: exclude instanceof Error ? undefined : exclude};
+	const exclude = labelPattern(facts.labels[tagLabels.exclude]);
+	if (exclude instanceof Error) {
+		return unusable(tagLabels.exclude, exclude, facts);
+	}
+
+	return {reference, tag: reference.tag, include, exclude};
+}
+
+function unusable(label: string, problem: Error, facts: ContainerFacts): Eligibility {
+	return {enrichment: {newer: null, newerError: `The label ${label} is not a usable regular expression (${problem.message}); fix it on the ${facts.kind}.`}};
 }
 
 function labelPattern(text: string | undefined): RegExp | Error | undefined {

@@ -10,6 +10,8 @@ export interface SettledContainer {
 	readonly kind: 'settled';
 	readonly facts: ContainerFacts;
 	readonly reference: ImageReference | null;
+	/** `formatReference(reference)`, one string shared by the rows of an image; null without a reference. */
+	readonly key: string | null;
 	readonly verdict: Verdict;
 }
 
@@ -118,11 +120,13 @@ class ReadOnce {
 
 function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, defaultHost}: PlanSettings, read: ReadOnce): PlannedContainer {
 	const imageStore = imageStores.get(facts.host) ?? 'classic';
-	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({kind: 'settled', facts, reference, verdict});
 	const byId = isImageIdReference(facts.image, facts.imageId);
 	const readReference = byId ? undefined : read.reference(facts.image);
 	// What the early verdicts (a pin, an exclusion) carry: null when there is no reference to read.
 	const known = readReference?.reference ?? null;
+	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({
+		kind: 'settled', facts, reference, key: reference !== null && readReference?.reference === reference ? readReference.key : null, verdict,
+	});
 
 	const pin = pins.find(candidate => pinMatches(candidate, facts.host, facts.name, defaultHost));
 	if (pin !== undefined) {

@@ -48,17 +48,20 @@ export class VulnerabilitiesStep implements ScanStep {
 		this.#platformOf = platformOf;
 	}
 
-	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<string, Enrichment>> {
-		const added = new Map<string, Enrichment>();
+	async run(rows: readonly ScanStepInput[], signal?: AbortSignal): Promise<ReadonlyMap<ScanStepInput, Enrichment>> {
+		const added = new Map<ScanStepInput, Enrichment>();
+		/** The rows asked about, by their items' keys. */
+		const asked = new Map<string, ScanStepInput>();
 		const items: VulnerabilityItem[] = [];
 		// A newer version's digest costs one HEAD per tag, asked only here, where the user opted in.
 		const newerDigests = new Map<string, Promise<string | null>>();
 		// An index holds an SBOM attestation per platform: without the platform, the wrong one may be read.
 		const platforms = new Map<string, Promise<Platform | null>>();
-		await forEachLimit(rows, 8, async ({result, facts, reference}) => {
+		await forEachLimit(rows, 8, async row => {
+			const {result, facts, reference} = row;
 			const {verdict} = result;
 			if ((verdict.status !== 'up-to-date' && verdict.status !== 'update-available') || reference === null) {
-				added.set(rowKey(result), {vulnerabilities: null, vulnerabilitiesError: null, risk: null});
+				added.set(row, {vulnerabilities: null, vulnerabilitiesError: null, risk: null});
 				return;
 			}
 
@@ -90,8 +93,10 @@ export class VulnerabilitiesStep implements ScanStep {
 				platform = await pending;
 			}
 
+			const itemKey = rowKey(result);
+			asked.set(itemKey, row);
 			items.push({
-				key: rowKey(result),
+				key: itemKey,
 				host: result.host,
 				kind: facts.kind,
 				containerId: facts.kind === 'container' ? facts.id : null,
@@ -105,15 +110,18 @@ export class VulnerabilitiesStep implements ScanStep {
 
 		try {
 			for (const [key, enrichment] of await this.#source.assess(items, signal)) {
-				added.set(key, enrichment);
+				const row = asked.get(key);
+				if (row !== undefined) {
+					added.set(row, enrichment);
+				}
 			}
 		} catch (error) {
 			if (signal?.aborted) {
 				throw error;
 			}
 
-			for (const item of items) {
-				added.set(item.key, this.failed(describeError(error)));
+			for (const row of asked.values()) {
+				added.set(row, this.failed(describeError(error)));
 			}
 		}
 

@@ -152,7 +152,7 @@ describe('pins, exclusions and dry-run with hostile names', () => {
 		const plan: ScanPlan = {
 			containers: [
 				{kind: 'check', facts: facts(`web${title}`, 'registry.example/team/app:1'), reference, key: 'registry.example/team/app:1', localDigests: [d('a')]},
-				{kind: 'settled', facts: facts(`local${clear}`, `tools${clipboard}`), reference: null, verdict: {status: 'unknown', reason: `Built locally\u202E${title}`}},
+				{kind: 'settled', facts: facts(`local${clear}`, `tools${clipboard}`), reference: null, key: null, verdict: {status: 'unknown', reason: `Built locally\u202E${title}`}},
 			],
 			checks: new Map([['registry.example/team/app:1', reference]]),
 		};
