@@ -27,6 +27,11 @@ export interface FetchedManifest {
 
 /** Pages of `tags/list` followed at most: 20,000 tags when the registry honours `n=1000`. */
 const maxTagPages = 20;
+/**
+ * Tags kept of one repository at most. A registry that ignores `n` may send a million one-letter tags
+ * in one 4 MiB page, and twenty such pages; past this the listing fails rather than fill memory.
+ */
+export const maxTags = 100_000;
 const defaultConfigPlatform: Platform = {os: 'linux', architecture: 'amd64'};
 const imageConfigLabels = z.object({config: z.object({Labels: z.record(z.string(), z.unknown()).nullish()}).nullish()});
 
@@ -120,7 +125,14 @@ export class HttpRegistryClient implements RegistryClient {
 				throw await this.#failure(response, reference, {kind: 'tags'});
 			}
 
-			tags.push(...parseTagPage(response.body, reference.registry, response.url));
+			for (const tag of parseTagPage(response.body, reference.registry, response.url)) {
+				if (tags.length >= maxTags) {
+					throw new RegistryError({message: `Registry ${reference.registry} lists more than ${maxTags.toLocaleString('en-US')} tags for ${reference.repository}; updock keeps no more than that of one repository.`, status: 200, code: 'TOO_MANY_TAGS', url: response.url, temporary: false});
+				}
+
+				tags.push(tag);
+			}
+
 			url = nextLink(header(response.headers, 'link'), response.url, first.origin, reference.registry);
 		}
 

@@ -3,7 +3,6 @@ import {newerLook, newestVersion, optionalColumns, riskLooks, riskText, shortDig
 import type {ContainerResult, Risk, ScanReport} from '../core/types.ts';
 import {safeTerminalText} from '../core/terminal-text.ts';
 import {batched, chunkSize} from './chunks.ts';
-import {containerJson} from './scan-json.ts';
 import {describeRateLimit, narrowestTable, styler, tableLines, type Cell, type Column, type Styler} from './text.ts';
 
 function statusStyle(color: StatusLook['color'], style: Styler): (text: string) => string {
@@ -26,24 +25,22 @@ function statusStyle(color: StatusLook['color'], style: Styler): (text: string) 
 	}
 }
 
-function detail(result: ContainerResult): Cell {
-	const json = containerJson(result);
-	switch (json.status) {
+function detail({verdict}: ContainerResult): Cell {
+	switch (verdict.status) {
 		case 'update-available': {
-			return {text: `${shortDigest(json.localDigest)} -> ${shortDigest(json.remoteDigest)}`};
+			return {text: `${shortDigest(verdict.localDigest)} -> ${shortDigest(verdict.remoteDigest)}`};
 		}
 
 		case 'up-to-date': {
-			return {text: shortDigest(json.remoteDigest)};
+			return {text: shortDigest(verdict.remoteDigest)};
 		}
 
 		case 'error': {
-			const error = json.error ?? '';
-			return {text: error, short: shortError(error)};
+			return {text: verdict.error, short: shortError(verdict.error)};
 		}
 
 		default: {
-			return {text: json.reason ?? ''};
+			return {text: verdict.reason};
 		}
 	}
 }
@@ -113,10 +110,10 @@ function * scanTableLines(report: ScanReport, options: ScanTableOptions): Genera
 	const hosts = new Set(report.containers.map(result => result.host)).size > 1;
 	const optional = optionalColumns(report.containers);
 	const sorted = sortForReport(report.containers);
-	const layout = (newer: Extra, risk: Extra): {columns: Column[]; rows: Cell[][]} => {
+	const layout = (newer: Extra, risk: Extra): {columns: Column[]; rows: Iterable<Cell[]>} => {
 		const showNewer = optional.newer && newer !== 'none';
 		const showRisk = optional.risk && risk !== 'none';
-		const rows = sorted.map((result): Cell[] => {
+		const row = (result: ContainerResult): Cell[] => {
 			const look = statusLooks[result.verdict.status];
 			return [
 				...(hosts ? [{text: result.host, style: style.dim}] : []),
@@ -128,7 +125,16 @@ function * scanTableLines(report: ScanReport, options: ScanTableOptions): Genera
 				...(showRisk ? [{text: riskText(result.risk, risk === 'short'), style: riskStyle(result.risk, style)}] : []),
 				detail(result),
 			];
-		});
+		};
+
+		// Each row is made when it is read (measured, then written): 50,000 rows of cells are never held at once.
+		const rows: Iterable<Cell[]> = {
+			* [Symbol.iterator]() {
+				for (const result of sorted) {
+					yield row(result);
+				}
+			},
+		};
 		const columns: Column[] = [
 			...(hosts ? [{header: 'HOST'}] : []),
 			{header: 'NAME'},

@@ -38,14 +38,17 @@ export interface Cell {
  * in terminal columns, so neither escape sequences nor wide characters from outside move the columns;
  * styles are applied after padding. With `width`, the shrinking column is cut to fit.
  */
-export function renderTable(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, header: (text: string) => string, width?: number): string {
+export function renderTable(columns: readonly Column[], rows: Iterable<readonly Cell[]>, header: (text: string) => string, width?: number): string {
 	return [...tableLines(columns, rows, header, width)].join('\n');
 }
 
-/** `renderTable` line by line, without line breaks: the widths are measured over every row first, but the lines are made one at a time. */
-export function * tableLines(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, header: (text: string) => string, width?: number): Generator<string, void, undefined> {
-	const safeRows = rows.map(row => row.map(cell => ({...cell, text: safeTerminalText(cell.text), short: cell.short === undefined ? undefined : safeTerminalText(cell.short)})));
-	const widths = naturalWidths(columns, safeRows);
+/**
+ * `renderTable` line by line, without line breaks. `rows` is read twice, once to measure and once to
+ * write, and each row is made safe only for its line: with 50,000 rows, an iterable that makes each
+ * row when asked holds no cell longer than its line needs it.
+ */
+export function * tableLines(columns: readonly Column[], rows: Iterable<readonly Cell[]>, header: (text: string) => string, width?: number): Generator<string, void, undefined> {
+	const widths = naturalWidths(columns, rows);
 	if (width !== undefined) {
 		const total = widths.reduce((sum, value) => sum + value, 0) + (2 * (columns.length - 1));
 		const shrinking = columns.findIndex(column => column.shrink);
@@ -56,27 +59,37 @@ export function * tableLines(columns: readonly Column[], rows: ReadonlyArray<rea
 
 	const line = (cells: readonly Cell[]): string => cells.map((cell, index) => {
 		const size = widths[index]!;
-		const fits = terminalWidth(cell.text) <= size;
-		const text = truncateToWidth(fits || cell.short === undefined ? cell.text : cell.short, size);
-		const padded = index === cells.length - 1 ? text : padToWidth(text, size);
+		const text = safeTerminalText(cell.text);
+		const shown = truncateToWidth(terminalWidth(text) <= size || cell.short === undefined ? text : safeTerminalText(cell.short), size);
+		const padded = index === cells.length - 1 ? shown : padToWidth(shown, size);
 		return cell.style ? cell.style(padded) : padded;
 	}).join('  ');
 	yield line(columns.map(column => ({text: column.header, style: header})));
-	for (const row of safeRows) {
+	for (const row of rows) {
 		yield line(row);
 	}
 }
 
-/** Each column's width: its widest cell or header, measured on the safe text. */
-function naturalWidths(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>): number[] {
-	return columns.map((column, index) => Math.max(terminalWidth(column.header), ...rows.map(row => terminalWidth(safeTerminalText(row[index]?.text ?? '')))));
+/** Each column's width: its widest cell or header, measured on the safe text, in one pass over the rows. */
+function naturalWidths(columns: readonly Column[], rows: Iterable<readonly Cell[]>): number[] {
+	const widths = columns.map(column => terminalWidth(column.header));
+	for (const row of rows) {
+		for (let index = 0; index < widths.length; index++) {
+			const size = terminalWidth(safeTerminalText(row[index]?.text ?? ''));
+			if (size > widths[index]!) {
+				widths[index] = size;
+			}
+		}
+	}
+
+	return widths;
 }
 
 /**
  * The columns `renderTable` needs to show every column whole but the shrinking one, which keeps
  * `keep` columns of its text (or all of it when shorter, and never less than its header).
  */
-export function narrowestTable(columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, keep = 0): number {
+export function narrowestTable(columns: readonly Column[], rows: Iterable<readonly Cell[]>, keep = 0): number {
 	const widths = naturalWidths(columns, rows).map((size, index) => columns[index]!.shrink ? Math.max(terminalWidth(columns[index]!.header), Math.min(size, keep)) : size);
 	return widths.reduce((sum, value) => sum + value, 0) + (2 * (columns.length - 1));
 }

@@ -87,7 +87,12 @@ export class VulnerabilityAssessor {
 
 		const everyPackage: OsvPackage[] = [];
 		for (const {current, target} of lists.values()) {
-			everyPackage.push(...(current.ok ? current.list.packages : []), ...(target?.packages ?? []));
+			// One by one: an SBOM may list more packages than a spread of arguments takes.
+			for (const packages of [current.ok ? current.list.packages : [], target?.packages ?? []]) {
+				for (const item of packages) {
+					everyPackage.push(item);
+				}
+			}
 		}
 
 		let known: Map<string, KnownVulnerability[]> | undefined;

@@ -73,7 +73,11 @@ export class OsvClient {
 				const next: typeof pending = [];
 				for (const [position, result] of answer.results.entries()) {
 					const query = pending[position]!;
-					results[query.index]!.push(...(result.vulns ?? []).map(vuln => ({id: vuln.id, modified: vuln.modified})));
+					// One by one: an answer may list more than a spread of arguments takes.
+					for (const vuln of result.vulns ?? []) {
+						results[query.index]!.push({id: vuln.id, modified: vuln.modified});
+					}
+
 					if (typeof result.next_page_token === 'string' && result.next_page_token !== '') {
 						next.push({...query, token: result.next_page_token});
 					}

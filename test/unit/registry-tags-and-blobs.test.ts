@@ -4,7 +4,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {RegistryError} from '../../source/core/errors.ts';
 import {parseReference} from '../../source/core/reference.ts';
 import {RegistryAuth} from '../../source/registry/auth.ts';
-import {HttpRegistryClient} from '../../source/registry/client.ts';
+import {HttpRegistryClient, maxTags} from '../../source/registry/client.ts';
 import {RegistryHttp} from '../../source/registry/http.ts';
 import {nextLink} from '../../source/registry/tags.ts';
 
@@ -55,6 +55,23 @@ describe('listTags', () => {
 		ghcr().intercept({path: '/v2/acme/app/tags/list?n=1000', method: 'GET'}).reply(200, {tags: ['1']}, {headers: {link: '<https://evil.example/v2/acme/app/tags/list?last=1>; rel="next"'}});
 		const error = await failure(client().listTags(reference));
 		expect(error.message).toBe('Registry ghcr.io sent the next page of tags to https://evil.example, another origin; updock lists tags on the registry only.');
+	});
+
+	it('keeps at most 100,000 tags of a repository, however they are paged', async () => {
+		ping();
+		// One page within its 4 MiB cap, of more one-letter tags than a spread of arguments takes.
+		const many = Array.from({length: 150_000}, (_, index) => String.fromCodePoint(97 + (index % 26)));
+		ghcr().intercept({path: '/v2/acme/app/tags/list?n=1000', method: 'GET'}).reply(200, {tags: many});
+		const error = await failure(client().listTags(reference));
+		expect(error.code).toBe('TOO_MANY_TAGS');
+		expect(error.message).toBe('Registry ghcr.io lists more than 100,000 tags for acme/app; updock keeps no more than that of one repository.');
+
+		// Exactly the cap, over two pages, is kept whole.
+		ping();
+		const half = many.slice(0, maxTags / 2);
+		ghcr().intercept({path: '/v2/acme/app/tags/list?n=1000', method: 'GET'}).reply(200, {tags: half}, {headers: {link: '</v2/acme/app/tags/list?last=z>; rel="next"'}});
+		ghcr().intercept({path: '/v2/acme/app/tags/list?last=z', method: 'GET'}).reply(200, {tags: half});
+		expect(await client().listTags(reference)).toHaveLength(maxTags);
 	});
 
 	it('stops after 20 pages', async () => {

@@ -128,3 +128,16 @@ describe('NEWER and RISK in the --once table', () => {
 		}
 	});
 });
+
+describe('a table of many rows', () => {
+	it('measures its columns over 250,000 rows, more than a spread of arguments takes', () => {
+		// Three hosts may list 100,000 containers each; Math.max(...widths) threw past about 120,000.
+		const rows = Array.from({length: 250_000}, (_, index) => row(`c${index}`, index % 2 === 0 ? upToDate : update));
+		rows.push(row(`widest-${'n'.repeat(40)}`, upToDate));
+		const lines = renderScanTable(report(rows), {color: false}).split('\n');
+		expect(lines).toHaveLength(1 + rows.length + 2);
+		// Every row is laid out to the widest name, which comes last in the input.
+		const statusAt = lines[0]!.indexOf('STATUS');
+		expect(lines.slice(1, -2).every(line => line.indexOf(line.includes('update available') ? 'update available' : 'up to date') === statusAt)).toBe(true);
+	});
+});
