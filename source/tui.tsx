@@ -8,6 +8,8 @@ import {watchEngine} from './docker/events.ts';
 import {liveScanning} from './wiring.ts';
 import {JsonSettings, lastAnnouncement} from './store/store.ts';
 import {sessionAlertsAfterScan, sessionAlertsText, startSessionAlerts} from './core/alerts.ts';
+import {QuietSaves} from './core/quiet-saves.ts';
+import {safeTerminalText} from './core/terminal-text.ts';
 
 /**
  * The live view: wires the engine, registries and JSON file to the model, the scan loop and the
@@ -19,6 +21,7 @@ export async function runTui(config: Config): Promise<number> {
 	const {data, engines, model, scanner} = live;
 	// What this session raises, counted as `serve` would announce it; the footer says "2 new since 14:02".
 	let alerts = startSessionAlerts(new Date(), data.lastScan?.containers ?? [], (host, name) => lastAnnouncement(data, host, name));
+	const saves = new QuietSaves();
 	const loop = new ScanLoop({
 		scanner,
 		model,
@@ -26,8 +29,13 @@ export async function runTui(config: Config): Promise<number> {
 		async persist(outcome, partial) {
 			alerts = sessionAlertsAfterScan(alerts, outcome.report.containers, new Date());
 			model.setAlerts(sessionAlertsText(alerts));
+			if (!saves.shouldSave(outcome, partial, Date.now())) {
+				return;
+			}
+
 			try {
 				await live.save(outcome, partial);
+				saves.saved(outcome, Date.now());
 			} catch (error) {
 				model.setNotice({kind: 'error', text: `The results were not saved: ${describeError(error)}`});
 			}
@@ -93,6 +101,15 @@ export async function runTui(config: Config): Promise<number> {
 		controller.abort();
 		session.stop();
 		await Promise.allSettled(watching);
+		const held = saves.held();
+		if (held !== undefined) {
+			try {
+				await live.save(held.outcome, held.partial);
+			} catch (error) {
+				process.stderr.write(`updock: warning: the last results were not saved: ${safeTerminalText(describeError(error))}\n`);
+			}
+		}
+
 		await live.close();
 	}
 

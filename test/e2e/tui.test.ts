@@ -64,9 +64,36 @@ describe('the live view in a real terminal', () => {
 		await terminal.waitForScreen(text => /✓ up to date\s+tui-late/.test(text), 'the new container, checked');
 	});
 
-	it('quits on q with status 0', async () => {
+	const savedScanAt = async (): Promise<string | undefined> => (JSON.parse(await readFile(home.db, 'utf8')) as {lastScan?: {scannedAt?: string}}).lastScan?.scannedAt;
+	/** Press s and wait until that scan is over: one more HEAD for tui/web, and the table no longer scanning. */
+	const scanAgain = async (): Promise<void> => {
+		const heads = await headsFor('web');
+		await terminal.keys('s');
+		await waitFor('one more HEAD for tui/web', async () => (await headsFor('web')) === heads + 1, 10_000);
+		await terminal.waitForScreen(text => /last scan/.test(text) && !/scanning:/.test(text), 'the scan to finish');
+	};
+
+	let quietScanSaved: string | undefined;
+	it('saves a scan that tells something new at once, and holds one that found the same', async () => {
+		const before = await savedScanAt();
+		// The last save was the partial scan of tui-late alone: three rows are news.
+		await scanAgain();
+		await waitFor('the full scan in the JSON file', async () => (await savedScanAt()) !== before, 10_000);
+		quietScanSaved = await savedScanAt();
+		await scanAgain();
+		// Time for a write that should not come.
+		await new Promise(resolve => {
+			setTimeout(resolve, 1500);
+		});
+		expect(await savedScanAt()).toBe(quietScanSaved);
+	});
+
+	it('quits on q with status 0, saving the scan it held', async () => {
 		await terminal.keys('q');
 		expect(await terminal.exitCode()).toBe(0);
+		const saved = await savedScanAt();
+		expect(saved).toBeDefined();
+		expect(saved! > quietScanSaved!).toBe(true);
 	});
 });
 
