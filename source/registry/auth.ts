@@ -1,5 +1,6 @@
 import {z} from 'zod';
 import {RegistryError} from '../core/errors.ts';
+import {forEachLimit} from '../core/limit.ts';
 import {dockerHub} from '../core/reference.ts';
 import {ChallengeParseError, parseChallenges, type Challenge} from './challenge.ts';
 import {CredentialError, type Credential, type CredentialStore} from './credentials.ts';
@@ -32,6 +33,8 @@ interface CachedToken {
 const failureMemoryMs = 30_000;
 /** Scopes asked for in one token request at most, keeping its URL a sane length. */
 const scopesPerToken = 50;
+/** Token requests of one prefetch in flight at once, after the first: 300 repositories take two round trips. */
+const tokenRequestsAtOnce = 8;
 /** The longest a token is used, whatever its `expires_in` says. */
 const maxTokenLifetimeSeconds = 86_400;
 /** Renew tokens this long before they expire. */
@@ -105,7 +108,10 @@ export class RegistryAuth {
 	/**
 	 * For a Bearer registry, one token request with a repeated `scope` for all `repositories` (Docker Hub
 	 * and the distribution token servers grant what they can of it), cached under each scope. A failure
-	 * is not an error: each repository then gets its own token as usual.
+	 * is not an error: each repository then gets its own token as usual. Past 50 repositories the
+	 * request is split: the first alone (a token server that refuses many scopes is asked once), then
+	 * the others side by side. One after another, 300 repositories made six round trips that every HEAD
+	 * waited for (300 ms at 50 ms of latency); now two.
 	 */
 	async prefetch(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void> {
 		let scheme: Scheme;
@@ -121,22 +127,35 @@ export class RegistryAuth {
 
 		const realm = scheme.challenge.params['realm'] ?? '';
 		const wanted = repositories.map(repository => `repository:${repository}:pull`).filter(scope => !this.#tokens.has(tokenKey(registry, realm, scope)));
+		const batches: string[][] = [];
 		for (let start = 0; start < wanted.length; start += scopesPerToken) {
-			const scopes = wanted.slice(start, start + scopesPerToken);
+			batches.push(wanted.slice(start, start + scopesPerToken));
+		}
+
+		const prefetched = async (scopes: readonly string[]): Promise<boolean> => {
 			const pending = this.#fetchToken(registry, scheme.challenge, scopes, signal);
 			for (const scope of scopes) {
 				this.#tokens.set(tokenKey(registry, realm, scope), pending);
 			}
 
-			// eslint-disable-next-line no-await-in-loop -- one token request at a time is the point
 			const ok = await pending.then(() => true, () => false);
 			if (!ok) {
 				for (const scope of scopes) {
-					this.#tokens.delete(tokenKey(registry, realm, scope));
+					// Unless a request since has put another token there.
+					if (this.#tokens.get(tokenKey(registry, realm, scope)) === pending) {
+						this.#tokens.delete(tokenKey(registry, realm, scope));
+					}
 				}
-
-				return;
 			}
+
+			return ok;
+		};
+
+		const [first, ...rest] = batches;
+		if (first !== undefined && await prefetched(first)) {
+			await forEachLimit(rest, tokenRequestsAtOnce, async scopes => {
+				await prefetched(scopes);
+			});
 		}
 	}
 
