@@ -12,7 +12,7 @@ import {renderExclusions, renderHosts, renderPins} from './report/lists.ts';
 import {scanJsonChunks} from './report/scan-json.ts';
 import {scanTableChunks} from './report/scan-table.ts';
 import {engineHosts, registryStack, scanSteps, type EngineHost, type EngineHosts} from './wiring.ts';
-import {JsonSettings, JsonStore, rememberScan, scanMemory, type Database} from './store/store.ts';
+import {JsonSettings, JsonStore, lastScanRepositories, rememberScan, scanMemory, type Database} from './store/store.ts';
 
 /** Every name, address and message from an engine, a registry or the user's file, made safe for a terminal. */
 function safe(value: string | number): string {
@@ -141,6 +141,7 @@ async function scan(config: Config, command: Extract<Command, {kind: 'scan'}>, d
 		registry: client,
 		steps: steps.steps,
 		memory: async () => scanMemory(data),
+		expected: () => lastScanRepositories(data),
 		concurrency: config.concurrency,
 	});
 	let report: ScanReport;

@@ -15,7 +15,7 @@ import type {ScanStep} from './core/scanner.ts';
 import {VulnerabilitiesStep, type VulnerabilitySource} from './core/vulns-step.ts';
 import {LiveModel} from './core/live-model.ts';
 import {Scanner, type ScanOutcome} from './core/scanner.ts';
-import {imageLabelsFor, JsonStore, rememberImageLabels, rememberScan, scanMemory, type Database, type SavedHost} from './store/store.ts';
+import {imageLabelsFor, JsonStore, lastScanRepositories, rememberImageLabels, rememberScan, scanMemory, type Database, type SavedHost} from './store/store.ts';
 
 /** One engine, connected lazily: nothing is dialled until it is asked something. */
 export interface EngineHost extends HostSource {
@@ -229,6 +229,7 @@ export async function liveScanning(config: Config, hooks: Pick<HttpOptions, 'onR
 	const model = new LiveModel(engines.hosts.length === 1 ? engines.hosts[0]!.address : `${engines.hosts.length} hosts: ${engines.hosts.map(host => host.name).join(', ')}`);
 	model.loadLastRun(data.lastScan);
 	const steps = await scanSteps(config, client, engines.hosts);
+	let latest = data;
 	const scanner = new Scanner({
 		hosts: engines.hosts,
 		defaultHost: engines.defaultHost,
@@ -236,9 +237,12 @@ export async function liveScanning(config: Config, hooks: Pick<HttpOptions, 'onR
 		steps: steps.steps,
 		memory: async () => {
 			const saved = await store.load();
+			latest = saved;
 			steps.memory.load(saved);
 			return scanMemory(saved);
 		},
+		// As the file was at the scan before: what the last saved results name.
+		expected: () => lastScanRepositories(latest),
 		concurrency: config.concurrency,
 	});
 	scanner.subscribe(model.onScanEvent);

@@ -83,6 +83,13 @@ export interface ScannerOptions {
 	readonly steps?: readonly ScanStep[];
 	/** Read at the start of every scan, so pins and exclusions made since are honoured. */
 	readonly memory: () => Promise<ScanMemory>;
+	/**
+	 * The registries and repositories the last scan met (see `lastScanRepositories`). Their tokens are
+	 * asked for while the engines are listed, instead of after: a repository the listing does not
+	 * name costs nothing more than its scope in a token request, one it names that was not expected
+	 * gets its token after the listing, as without this.
+	 */
+	readonly expected?: () => ReadonlyMap<string, readonly string[]>;
 	readonly clock?: Clock;
 	/**
 	 * Registry checks (unique tags) in flight at once per registry.
@@ -127,6 +134,9 @@ export class Scanner {
 		const clock = this.#options.clock ?? systemClock;
 		const started = clock.now();
 		const {hosts} = this.#options;
+		// Settled before the prepare after the plan, which waits for them; a failure here is none.
+		const warming = [...(only === undefined ? this.#options.expected?.() ?? [] : [])].map(async ([registry, repositories]) => this.#options.registry.prepare?.(registry, repositories, signal).catch(() => undefined));
+
 		const listings = await Promise.all(hosts.map(async host => listHost(host, signal)));
 		if (signal?.aborted) {
 			throw signal.reason;
@@ -297,6 +307,7 @@ export class Scanner {
 			summary: summarize(ordered),
 			rateLimits: this.#options.registry.rateLimits?.() ?? [],
 		};
+		await Promise.all(warming);
 		this.#emit({type: 'finished', report});
 		return {report, learned};
 	}

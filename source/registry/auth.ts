@@ -50,6 +50,8 @@ export class RegistryAuth {
 	readonly #now: () => number;
 	readonly #schemes = new Map<string, {promise: Promise<Scheme>; failedAt?: number}>();
 	readonly #tokens = new Map<string, Promise<CachedToken>>();
+	/** The prefetch under way for each registry: the next one waits for it and asks only for what it did not. */
+	readonly #prefetches = new Map<string, Promise<void>>();
 
 	constructor(http: RegistryHttp, credentials: CredentialStore, now: () => number = Date.now) {
 		this.#http = http;
@@ -114,6 +116,20 @@ export class RegistryAuth {
 	 * waited for (300 ms at 50 ms of latency); now two.
 	 */
 	async prefetch(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void> {
+		const earlier = this.#prefetches.get(registry) ?? Promise.resolve();
+		const run = earlier.then(async () => this.#prefetchNow(registry, repositories, signal));
+		this.#prefetches.set(registry, run);
+		try {
+			await run;
+		} finally {
+			if (this.#prefetches.get(registry) === run) {
+				this.#prefetches.delete(registry);
+			}
+		}
+	}
+
+	/** `prefetch` itself, once no other prefetch of `registry` is under way; it never rejects. */
+	async #prefetchNow(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void> {
 		let scheme: Scheme;
 		try {
 			scheme = await this.#scheme(registry, signal);

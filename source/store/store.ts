@@ -2,6 +2,7 @@ import {resolve} from 'node:path';
 import {Low} from 'lowdb';
 import {StoreError} from '../core/errors.ts';
 import type {ScanMemory} from '../core/ports.ts';
+import {parseReference, type ImageReference} from '../core/reference.ts';
 import {platformImageKey} from '../core/scanner.ts';
 import {summarize, type ContainerResult, type HostReport, type Platform, type PlatformImage, type ScanReport} from '../core/types.ts';
 import {pruneAnnouncements} from './announced.ts';
@@ -99,6 +100,36 @@ function editable(data: Database): Database {
 		announced: {...data.announced},
 		imageLabels: {...data.imageLabels},
 	};
+}
+
+/**
+ * The registries the last results name, each with its repositories: what the scanner asks tokens for
+ * while it lists the engines (`ScannerOptions.expected`). Rows checked against no registry (pinned by
+ * digest, excluded, unreadable references) count too: a token scope more costs nothing.
+ */
+export function lastScanRepositories(data: Database): ReadonlyMap<string, readonly string[]> {
+	const references = new Set<string>();
+	for (const result of data.lastScan?.containers ?? []) {
+		if (result.reference !== null) {
+			references.add(result.reference);
+		}
+	}
+
+	const byRegistry = new Map<string, Set<string>>();
+	for (const text of references) {
+		let reference: ImageReference;
+		try {
+			reference = parseReference(text);
+		} catch {
+			continue;
+		}
+
+		const repositories = byRegistry.get(reference.registry) ?? new Set<string>();
+		repositories.add(reference.repository);
+		byRegistry.set(reference.registry, repositories);
+	}
+
+	return new Map([...byRegistry].map(([registry, repositories]) => [registry, [...repositories]]));
 }
 
 /** What the scanner needs from a loaded file. */

@@ -59,3 +59,16 @@ describe('token prefetch', () => {
 		agent.assertNoPendingInterceptors();
 	});
 });
+
+describe('prefetches of one registry at once', () => {
+	it('run one after the other, the later asking only for what the earlier did not', async () => {
+		registry(4);
+		const tokens = auth();
+		const many = repositories(130);
+		await Promise.all([tokens.prefetch('ghcr.io', many.slice(0, 120)), tokens.prefetch('ghcr.io', many)]);
+		// 120 repositories in three requests, then the 10 the first did not name in one.
+		expect(sent.map(request => request.scopes.length)).toEqual([50, 50, 20, 10]);
+		expect(new Set(sent.flatMap(request => request.scopes)).size).toBe(130);
+		agent.assertNoPendingInterceptors();
+	});
+});

@@ -171,3 +171,43 @@ describe('Scanner and the engine', () => {
 		]);
 	});
 });
+
+describe('tokens for the repositories the last scan met', () => {
+	it('are asked for while the engines are listed, and only on full scans', async () => {
+		const calls: string[] = [];
+		let listed: () => void = () => undefined;
+		const listing = new Promise<void>(resolve => {
+			listed = resolve;
+		});
+		const registry = new FakeRegistry();
+		registry.tags.set('docker.io/library/nginx:1', {digest: digest('a'), mediaType: 'application/vnd.oci.image.index.v1+json'});
+		const prepared = Object.assign(registry, {
+			async prepare(name: string, repositories: readonly string[]): Promise<void> {
+				calls.push(`prepare ${name} ${repositories.join(',')}`);
+			},
+		});
+		const facts = [container({name: 'web', image: 'nginx:1', repoDigests: [`nginx@${digest('a')}`]})];
+		const slow = {...engine(facts), listContainers: async () => {
+			calls.push('listing');
+			await listing;
+			calls.push('listed');
+			return facts;
+		}};
+		const scanner = new Scanner({hosts: oneHost(slow), registry: prepared, memory: memory(), expected: () => new Map([['docker.io', ['library/nginx', 'library/gone']]])});
+		const scan = scanner.scan();
+		await new Promise(resolve => {
+			setImmediate(resolve);
+		});
+		expect(calls).toEqual(['prepare docker.io library/nginx,library/gone', 'listing']);
+		listed();
+		const {report} = await scan;
+		expect(report.containers[0]?.verdict.status).toBe('up-to-date');
+		// Then as always, for what the plan found.
+		expect(calls.slice(2)).toEqual(['listed', 'prepare docker.io library/nginx']);
+
+		calls.length = 0;
+		listed();
+		await scanner.scan(undefined, new Set([facts[0]!.id]));
+		expect(calls.filter(call => call.startsWith('prepare'))).toEqual(['prepare docker.io library/nginx']);
+	});
+});

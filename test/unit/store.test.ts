@@ -1,7 +1,7 @@
 import {readFile, readdir, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {beforeEach, describe, expect, it} from 'vitest';
-import {JsonStore, lastScanRowLimit, rememberScan, scanMemory} from '../../source/store/store.ts';
+import {JsonStore, lastScanRepositories, lastScanRowLimit, rememberScan, scanMemory} from '../../source/store/store.ts';
 import {summarize, type ContainerResult, type HostReport, type ScanReport} from '../../source/core/types.ts';
 import {temporaryDirectory} from '../helpers/temporary.ts';
 
@@ -71,6 +71,20 @@ describe('JsonStore', () => {
 		expect(lastScan?.containers.map(result => `${result.host}/${result.id}:${result.verdict.status}`)).toEqual(['a/c1:up-to-date', 'b/c1:update-available', 'b/c2:up-to-date']);
 		expect(lastScan?.summary).toMatchObject({total: 3, updateAvailable: 1});
 		expect(lastScan?.hosts.map(host => `${host.name}:${host.state}`)).toEqual(['a:ok', 'b:error']);
+	});
+
+	it('names the registries and repositories of the last results, once each', async () => {
+		const store = new JsonStore(join(dir, 'updock.json'));
+		const row = (id: string, reference: string | null): ContainerResult => ({
+			host: 'local', kind: 'container', service: null, id, name: id, image: reference ?? id, state: 'running', imageId: '', platform: null,
+			reference, verdict: {status: 'unknown', reason: 'built here'},
+		});
+		expect(lastScanRepositories(await store.load())).toEqual(new Map());
+		const containers = [row('a', 'docker.io/library/nginx:1'), row('b', 'docker.io/library/nginx:1'), row('c', 'docker.io/acme/api:2@sha256:' + '1'.repeat(64)), row('d', 'registry.local:5000/team/web:3'), row('e', null), row('f', 'not a reference')];
+		await store.update(data => {
+			rememberScan(data, {scannedAt: '2026-01-01T00:00:00.000Z', hosts: [], durationMs: 1, containers, summary: summarize(containers)}, new Map(), new Date());
+		});
+		expect(lastScanRepositories(await store.load())).toEqual(new Map([['docker.io', ['library/nginx', 'acme/api']], ['registry.local:5000', ['team/web']]]));
 	});
 
 	it(`keeps the last results only up to ${lastScanRowLimit} rows, and no partial scan without them`, async () => {
