@@ -134,8 +134,13 @@ export class Scanner {
 		const clock = this.#options.clock ?? systemClock;
 		const started = clock.now();
 		const {hosts} = this.#options;
-		// Settled before the prepare after the plan, which waits for them; a failure here is none.
-		const warming = [...(only === undefined ? this.#options.expected?.() ?? [] : [])].map(async ([registry, repositories]) => this.#options.registry.prepare?.(registry, repositories, signal).catch(() => undefined));
+		if (only === undefined) {
+			for (const [registry, repositories] of this.#options.expected?.() ?? []) {
+				// Not waited for here: the prepare after the plan waits for it where the registry is still
+				// used, and one no longer used (perhaps down) must not hold up the scan. A failure is none.
+				void this.#options.registry.prepare?.(registry, repositories, signal).catch(() => undefined);
+			}
+		}
 
 		const listings = await Promise.all(hosts.map(async host => listHost(host, signal)));
 		if (signal?.aborted) {
@@ -307,7 +312,6 @@ export class Scanner {
 			summary: summarize(ordered),
 			rateLimits: this.#options.registry.rateLimits?.() ?? [],
 		};
-		await Promise.all(warming);
 		this.#emit({type: 'finished', report});
 		return {report, learned};
 	}

@@ -71,8 +71,14 @@ export class Transport {
 		return this.#options.dispatcherFor === undefined ? proxyFor(url, this.#options.proxy) : undefined;
 	}
 
+	/**
+	 * Ends every connection, and any request still under way with it: the caller is done with the
+	 * registries (the scan is over, the program ends). Waiting for stragglers instead (a token asked for
+	 * a registry the last scan named and no container uses now, whose host no longer answers) would
+	 * hold the program up until their timeout.
+	 */
 	async close(): Promise<void> {
-		await Promise.all([...this.#dispatchers.values()].map(async dispatcher => dispatcher.close()));
+		await Promise.all([...this.#dispatchers.values()].map(async dispatcher => dispatcher.destroy()));
 		this.#dispatchers.clear();
 	}
 
