@@ -104,7 +104,7 @@ export async function runTui(config: Config): Promise<number> {
 		const held = saves.held();
 		if (held !== undefined) {
 			try {
-				await live.save(held.outcome, held.partial);
+				await live.save(held, false);
 			} catch (error) {
 				process.stderr.write(`updock: warning: the last results were not saved: ${safeTerminalText(describeError(error))}\n`);
 			}

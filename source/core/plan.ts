@@ -124,9 +124,9 @@ function planContainer(facts: ContainerFacts, {pins, exclusions, imageStores, de
 	const readReference = byId ? undefined : read.reference(facts.image);
 	// What the early verdicts (a pin, an exclusion) carry: null when there is no reference to read.
 	const known = readReference?.reference ?? null;
-	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({
-		kind: 'settled', facts, reference, key: reference !== null && readReference?.reference === reference ? readReference.key : null, verdict,
-	});
+	const knownKey = readReference !== undefined && readReference.reference !== null ? readReference.key : null;
+	// Every reference settled with is `known` or null.
+	const settle = (reference: ImageReference | null, verdict: Verdict): SettledContainer => ({kind: 'settled', facts, reference, key: reference === null ? null : knownKey, verdict});
 
 	const pin = pins.find(candidate => pinMatches(candidate, facts.host, facts.name, defaultHost));
 	if (pin !== undefined) {

@@ -15,7 +15,8 @@ export const quietSaveEveryMs = 60_000;
 export class QuietSaves {
 	readonly #everyMs: number;
 	#saved: {readonly at: number; readonly rows: readonly ContainerResult[]} | undefined;
-	#held: {readonly outcome: ScanOutcome; readonly partial: boolean} | undefined;
+	/** A full scan held back (a partial one is always saved at once). */
+	#held: ScanOutcome | undefined;
 
 	constructor(everyMs = quietSaveEveryMs) {
 		this.#everyMs = everyMs;
@@ -29,7 +30,7 @@ export class QuietSaves {
 			return true;
 		}
 
-		this.#held = {outcome, partial};
+		this.#held = outcome;
 		return false;
 	}
 
@@ -38,8 +39,8 @@ export class QuietSaves {
 		this.#saved = {at: now, rows: outcome.report.containers};
 	}
 
-	/** The scan held back since the last save, to save on the way out; undefined when there is none. */
-	held(): {readonly outcome: ScanOutcome; readonly partial: boolean} | undefined {
+	/** The full scan held back since the last save, to save on the way out; undefined when there is none. */
+	held(): ScanOutcome | undefined {
 		return this.#held;
 	}
 }

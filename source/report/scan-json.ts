@@ -117,23 +117,26 @@ const bracketsAt = new Map<number, {open: number; close: number}>();
  * `depth` arrays, less those arrays' brackets. One call lays out many rows, with no second pass.
  */
 function elementsAt(values: readonly unknown[], depth: number): string {
-	let wrapped: unknown = values;
-	let probe: unknown = [0];
-	for (let level = 1; level < depth; level++) {
-		wrapped = [wrapped];
-		probe = [probe];
-	}
-
 	let brackets = bracketsAt.get(depth);
 	if (brackets === undefined) {
-		const text = JSON.stringify(probe, null, 2);
-		const element = text.indexOf('0');
-		brackets = {open: element - `\n${'  '.repeat(depth)}`.length, close: text.length - element - 1};
+		const probe = JSON.stringify(wrappedIn([0], depth), null, 2);
+		const element = probe.indexOf('0');
+		brackets = {open: element - `\n${'  '.repeat(depth)}`.length, close: probe.length - element - 1};
 		bracketsAt.set(depth, brackets);
 	}
 
-	const text = JSON.stringify(wrapped, null, 2);
+	const text = JSON.stringify(wrappedIn(values, depth), null, 2);
 	return text.slice(brackets.open, text.length - brackets.close);
+}
+
+/** `array` inside `depth - 1` more arrays, so that its elements are `depth` levels deep. */
+function wrappedIn(array: readonly unknown[], depth: number): unknown {
+	let wrapped: unknown = array;
+	for (let level = 1; level < depth; level++) {
+		wrapped = [wrapped];
+	}
+
+	return wrapped;
 }
 
 /** The layout `JSON.stringify(value, null, 2)` gives to a value nested `depth` levels deep. */

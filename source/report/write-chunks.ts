@@ -1,5 +1,6 @@
 import {fstatSync, writeSync} from 'node:fs';
 import type {Writable} from 'node:stream';
+import {setImmediate as nextTurn} from 'node:timers/promises';
 
 /** Chunks written before the event loop gets a turn, when the stream never asks to wait: about 1 MB. */
 const chunksPerTurn = 16;
@@ -32,9 +33,7 @@ export async function writeChunksToFile(fd: number, chunks: Iterable<string>): P
 			// As in writeChunks: without a turn now and then, V8 cannot finish a collection.
 			sinceTurn = 0;
 			// eslint-disable-next-line no-await-in-loop -- the turn is the point
-			await new Promise<void>(resolve => {
-				setImmediate(resolve);
-			});
+			await nextTurn();
 		}
 	}
 }
@@ -108,9 +107,7 @@ export async function writeChunks(stream: Writable, chunks: Iterable<string>): P
 				// 180 MB for 50,000 rows into a file).
 				sinceTurn = 0;
 				// eslint-disable-next-line no-await-in-loop -- the turn is the point
-				await new Promise<void>(resolve => {
-					setImmediate(resolve);
-				});
+				await nextTurn();
 			}
 
 			// Leaving the loop ends the generator too, so nothing more is made for a reader that is gone.
