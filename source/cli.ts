@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import process from 'node:process';
 import meow from 'meow';
 import packageJson from '../package.json' with {type: 'json'};
 import {parseConfig, type Config} from './config.ts';

@@ -1,14 +1,20 @@
 import {readFile} from 'node:fs/promises';
-import {Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions} from 'node:http';
-import {Agent as HttpsAgent, request as httpsRequest} from 'node:https';
+import type {Agent as HttpAgent, IncomingMessage, RequestOptions} from 'node:http';
 import {homedir} from 'node:os';
 import type {z} from 'zod';
 import {DockerUnavailableError, innermostErrorCode} from '../core/errors.ts';
 import type {EngineTls} from './address.ts';
 import {connectionFailure, engineWhere, malformedFailure, oversizeFailure, statusFailure, type EngineTarget} from './failures.ts';
-import {readListing, type ListingSpec} from './listing.ts';
+import {readListing, type LargeListing, type ListingSpec} from './listing.ts';
 import {readCapped, readPrefix} from './read-capped.ts';
 import {versionSchema} from './schemas.ts';
+
+/**
+ * Node's http module as `require` gives it. An ESM import of node:http reads every one of its exports,
+ * and its lazy `WebSocket` getter then loads the undici bundled in Node: about 20 ms of every start-up.
+ * node:https (and with it node:tls) is taken only for an engine spoken to over TLS.
+ */
+const http = process.getBuiltinModule('node:http');
 
 /** How much updock reads of each kind of engine answer before it stops and says so. */
 export const engineLimits = {
@@ -76,10 +82,12 @@ export class EngineApi {
 	#agent: Promise<HttpAgent> | undefined;
 	#version: Promise<string> | undefined;
 	#closed = false;
+	readonly #onLargeListing: LargeListing | undefined;
 
-	constructor(target: EngineTarget, timeoutMs: number) {
+	constructor(target: EngineTarget, timeoutMs: number, onLargeListing?: LargeListing) {
 		this.target = target;
 		this.timeoutMs = timeoutMs;
+		this.#onLargeListing = onLargeListing;
 	}
 
 	/**
@@ -113,7 +121,7 @@ export class EngineApi {
 		return this.#timed(signal, async timed => {
 			const response = await this.#versioned(path, timed);
 			await this.#expectOk(response, timed);
-			return readListing(this.target, response.path, response.body, spec, timed);
+			return readListing(this.target, response.path, response.body, spec, timed, this.#onLargeListing);
 		});
 	}
 
@@ -276,7 +284,7 @@ export class EngineApi {
 				? {...base, host: address.host, port: address.port}
 				// The ssh agent's connections lead to the remote engine whatever host is named here.
 				: {...base, host: 'docker', port: 80};
-		const send = address.kind === 'tcp' && address.tls !== null ? httpsRequest : httpRequest;
+		const send = address.kind === 'tcp' && address.tls !== null ? process.getBuiltinModule('node:https').request : http.request;
 		return new Promise<EngineResponse>((resolve, reject) => {
 			const request = send(options, body => {
 				signal.removeEventListener('abort', onHeadersAbort);
@@ -317,10 +325,11 @@ export class EngineApi {
 
 		if (address.kind === 'tcp' && address.tls !== null) {
 			const material = await this.#tlsMaterial(address.tls);
+			const {Agent: HttpsAgent} = process.getBuiltinModule('node:https');
 			return new HttpsAgent({keepAlive: true, maxSockets, rejectUnauthorized: address.tls.verify, ...material});
 		}
 
-		return new HttpAgent({keepAlive: true, maxSockets});
+		return new http.Agent({keepAlive: true, maxSockets});
 	}
 
 	async #tlsMaterial(tls: EngineTls): Promise<{ca?: Buffer; cert?: Buffer; key?: Buffer}> {

@@ -5,7 +5,7 @@
  */
 import {constants} from 'node:fs';
 import {open} from 'node:fs/promises';
-import {Agent, type ClientRequestArgs} from 'node:http';
+import type {ClientRequestArgs} from 'node:http';
 import {userInfo} from 'node:os';
 import {join} from 'node:path';
 import {Duplex} from 'node:stream';
@@ -16,6 +16,8 @@ import {SshFailure} from './failures.ts';
 import {checkHostKey, knownHostsName, type HostKeyVerdict} from './known-hosts.ts';
 
 const {Client, utils} = ssh2;
+// As `require` gives it: an ESM import of node:http loads the undici bundled in Node (see engine-api.ts).
+const {Agent} = process.getBuiltinModule('node:http');
 const keyFiles = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const fileLimit = 4 * 1024 * 1024;
 /** What the remote prints when dial-stdio fails: a line or two is enough. */

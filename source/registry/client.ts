@@ -194,6 +194,8 @@ export class HttpRegistryClient implements RegistryClient {
 	}
 
 	async prepare(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void> {
+		// Before the first await: the scanner calls this before it lists the engines (see Transport.warmUp).
+		this.#http.warmUp();
 		await this.#auth.prefetch(registry, repositories, signal);
 	}
 

@@ -80,6 +80,11 @@ export class RegistryHttp {
 		return this.#fallbacks.get(registry) ?? (await this.#trust.endpoint(registry)).origin;
 	}
 
+	/** See `Transport.warmUp`. */
+	warmUp(): void {
+		this.#transport.warmUp();
+	}
+
 	/** The last pull budget each registry reported. */
 	rateLimits(): RateLimit[] {
 		return [...this.#rateLimits.values()];

@@ -1,9 +1,31 @@
 import type {Readable} from 'node:stream';
-import {Pool, ProxyAgent, type Dispatcher} from 'undici';
+import type {Dispatcher} from 'undici';
 import {RegistryError} from '../core/errors.ts';
 import {proxyFor, type ProxySettings} from './proxy.ts';
 import {formatBytes, limits, type BodyLimit, type HttpRequest, type HttpResponse} from './send.ts';
 import type {TlsSettings} from './trust.ts';
+
+type Undici = typeof import('undici').default;
+
+let undiciModule: Promise<Undici> | undefined;
+
+/**
+ * undici, loaded when the first registry request is sent, not at start-up: importing it takes about
+ * 40 ms, which a run that never reaches a registry (an empty engine, `pins`, `dry-run`) should not pay,
+ * and a scan that does asks its registries for tokens while the engines are listed, so the load
+ * overlaps that wait.
+ */
+async function loadUndici(): Promise<Undici> {
+	// Its CommonJS exports, as the bundle and Node both give them: the default export.
+	undiciModule ??= import('undici').then(loaded => loaded.default);
+	try {
+		return await undiciModule;
+	} catch (error) {
+		// Not remembered: the next request tries again.
+		undiciModule = undefined;
+		throw error;
+	}
+}
 
 /** What the transport needs to open connections. */
 export interface TransportOptions {
@@ -32,7 +54,7 @@ export class Transport {
 	}
 
 	async send(request: HttpRequest): Promise<HttpResponse> {
-		const dispatcher = this.#dispatcher(request.url);
+		const dispatcher = this.#dispatchers.get(request.url.origin) ?? await this.#dispatcher(request.url);
 		const timeout = AbortSignal.timeout(this.#options.timeoutMs);
 		const signal = request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
 		const url = request.url.href;
@@ -66,6 +88,17 @@ export class Transport {
 		}
 	}
 
+	/**
+	 * Start loading undici now, without waiting: a scan that knows it will ask a registry calls this
+	 * before it lists the engines, so undici's load comes before dockerode's and the registry's first
+	 * request goes out while dockerode loads, instead of after.
+	 */
+	warmUp(): void {
+		if (this.#options.dispatcherFor === undefined) {
+			loadUndici().catch(() => undefined);
+		}
+	}
+
 	/** The proxy requests to `url` go through, undefined for direct. */
 	proxyOf(url: URL): URL | undefined {
 		return this.#options.dispatcherFor === undefined ? proxyFor(url, this.#options.proxy) : undefined;
@@ -82,17 +115,27 @@ export class Transport {
 		this.#dispatchers.clear();
 	}
 
-	#dispatcher(url: URL): Dispatcher {
+	async #dispatcher(url: URL): Promise<Dispatcher> {
+		const {dispatcherFor} = this.#options;
+		let make: () => Dispatcher;
+		if (dispatcherFor === undefined) {
+			const undici = await loadUndici();
+			make = () => this.#open(url, undici);
+		} else {
+			make = () => dispatcherFor(url.origin);
+		}
+
+		// Another request may have opened it while undici loaded.
 		let dispatcher = this.#dispatchers.get(url.origin);
 		if (dispatcher === undefined) {
-			dispatcher = this.#options.dispatcherFor?.(url.origin) ?? this.#open(url);
+			dispatcher = make();
 			this.#dispatchers.set(url.origin, dispatcher);
 		}
 
 		return dispatcher;
 	}
 
-	#open(url: URL): Dispatcher {
+	#open(url: URL, {Pool, ProxyAgent}: Undici): Dispatcher {
 		const tls = url.protocol === 'https:' ? this.#options.tlsFor(url.host) : undefined;
 		const {timeoutMs} = this.#options;
 		const common = {
