@@ -1,6 +1,5 @@
 import {z} from 'zod';
 import {RegistryError} from '../core/errors.ts';
-import {forEachLimit} from '../core/limit.ts';
 import {dockerHub} from '../core/reference.ts';
 import {ChallengeParseError, parseChallenges, type Challenge} from './challenge.ts';
 import {CredentialError, type Credential, type CredentialStore} from './credentials.ts';
@@ -33,7 +32,7 @@ interface CachedToken {
 const failureMemoryMs = 30_000;
 /** Scopes asked for in one token request at most, keeping its URL a sane length. */
 const scopesPerToken = 50;
-/** Token requests of one prefetch in flight at once, after the first: 300 repositories take two round trips. */
+/** Token requests of one prefetch in flight at once, after the first. */
 const tokenRequestsAtOnce = 8;
 /** The longest a token is used, whatever its `expires_in` says. */
 const maxTokenLifetimeSeconds = 86_400;
@@ -112,8 +111,11 @@ export class RegistryAuth {
 	 * and the distribution token servers grant what they can of it), cached under each scope. A failure
 	 * is not an error: each repository then gets its own token as usual. Past 50 repositories the
 	 * request is split: the first alone (a token server that refuses many scopes is asked once), then
-	 * the others side by side. One after another, 300 repositories made six round trips that every HEAD
-	 * waited for (300 ms at 50 ms of latency); now two.
+	 * the others side by side. It resolves once the first has answered and the others are asked for:
+	 * a request for a repository then waits for its own batch's token only, so the HEADs of the first
+	 * batch start while the others' tokens are on their way. One after another, 300 repositories made
+	 * six round trips that every HEAD waited for (300 ms at 50 ms of latency); now the first HEADs wait
+	 * for two (the ping and the first batch).
 	 */
 	async prefetch(registry: string, repositories: readonly string[], signal?: AbortSignal): Promise<void> {
 		const earlier = this.#prefetches.get(registry) ?? Promise.resolve();
@@ -148,8 +150,8 @@ export class RegistryAuth {
 			batches.push(wanted.slice(start, start + scopesPerToken));
 		}
 
-		const prefetched = async (scopes: readonly string[]): Promise<boolean> => {
-			const pending = this.#fetchToken(registry, scheme.challenge, scopes, signal);
+		/** Puts the token `pending` will bring under each of `scopes`; resolves to whether it came. */
+		const asked = async (scopes: readonly string[], pending: Promise<CachedToken>): Promise<boolean> => {
 			for (const scope of scopes) {
 				this.#tokens.set(tokenKey(registry, realm, scope), pending);
 			}
@@ -168,10 +170,17 @@ export class RegistryAuth {
 		};
 
 		const [first, ...rest] = batches;
-		if (first !== undefined && await prefetched(first)) {
-			await forEachLimit(rest, tokenRequestsAtOnce, async scopes => {
-				await prefetched(scopes);
-			});
+		if (first === undefined || !await asked(first, this.#fetchToken(registry, scheme.challenge, first, signal))) {
+			return;
+		}
+
+		// The others at most `tokenRequestsAtOnce` at a time, in lanes: each batch starts when the one
+		// before it in its lane has settled. All are marked as asked for now, not when they start.
+		const lanes: Array<Promise<boolean>> = [];
+		for (const [index, scopes] of rest.entries()) {
+			const lane = index % tokenRequestsAtOnce;
+			const pending = (lanes[lane] ?? Promise.resolve(true)).then(async () => this.#fetchToken(registry, scheme.challenge, scopes, signal));
+			lanes[lane] = asked(scopes, pending);
 		}
 	}
 
