@@ -42,12 +42,10 @@ await build({
  * at 1 MB the peak went from 423 MB to 203 MB for 1.6 times the CPU and no start-up cost.
  * `--optimize-for-size` went lower (182 MB) but cost 30-75 ms of start-up and 2.8 times the CPU.
  * Measured with `npm run bench -- --parts live --live-variants 'exec;node --optimize-for-size'`.
- * `--memory-saver-mode` makes V8 grow its heap less between collections: the scanning live view held
- * about 120 MB instead of about 145 MB on fake engines (1.3 times the CPU), and `--once` over 50,000
- * containers peaked at 235 MB instead of 260-295 MB (1.5 times the time); start-up on an empty engine
- * took 1.22 times as long (250 ms instead of 206 ms median, farm-bench, 20 pairs).
+ * `--memory-saver-mode` is not here: it is turned on from code where updock holds much (the live view,
+ * serve, a listing of thousands), and costs CPU everywhere else (source/memory-mode.ts).
  */
-const nodeFlags = '--max-semi-space-size=1 --memory-saver-mode';
+const nodeFlags = '--max-semi-space-size=1';
 /**
  * glibc's malloc gives each thread that allocates an arena of its own, up to 8 per core, and returns
  * little of them: V8's compiler and GC threads left 26 MB of a live view's RSS in arenas. Two are

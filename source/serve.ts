@@ -10,6 +10,7 @@ import {ScanLoop, type ScanEnd} from './core/scan-loop.ts';
 import type {ScanOutcome} from './core/scanner.ts';
 import type {HostReport} from './core/types.ts';
 import {watchEngine} from './docker/events.ts';
+import {saveMemory} from './memory-mode.ts';
 import {dryRunReport} from './dry-run.ts';
 import {buildApi} from './http/app.ts';
 import {listen, readApiToken, removeSocket} from './http/listen.ts';
@@ -38,6 +39,9 @@ export async function runServe(config: Config): Promise<number> {
 	if (command.kind !== 'serve') {
 		throw new Error(`runServe got "${command.kind}"`);
 	}
+
+	// It runs for days, scanning: from here, memory before CPU (see memory-mode.ts).
+	saveMemory();
 
 	const stopping = stopSignal();
 	const logger = pino({level: command.logLevel, redact: {paths: redactPaths, censor: '[redacted]'}, timestamp: pino.stdTimeFunctions.isoTime, base: {pid: process.pid}});

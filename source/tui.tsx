@@ -10,12 +10,15 @@ import {JsonSettings, lastAnnouncement} from './store/store.ts';
 import {sessionAlertsAfterScan, sessionAlertsText, startSessionAlerts} from './core/alerts.ts';
 import {QuietSaves} from './core/quiet-saves.ts';
 import {safeTerminalText} from './core/terminal-text.ts';
+import {saveMemory} from './memory-mode.ts';
 
 /**
  * The live view: wires the engine, registries and JSON file to the model, the scan loop and the
  * engine watcher, and renders the Ink app until the user quits. Returns the exit status.
  */
 export async function runTui(config: Config): Promise<number> {
+	// It runs for days, scanning: from here, memory before CPU (see memory-mode.ts).
+	saveMemory();
 	// A broken JSON file stops here, before the screen is taken over, with its path in the message.
 	const live = await liveScanning(config);
 	const {data, engines, model, scanner} = live;

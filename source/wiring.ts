@@ -4,6 +4,8 @@ import type {HostSource} from './core/scanner.ts';
 import type {InsecurePolicy} from './core/types.ts';
 import {parseEngineAddress, resolveContext, resolveDefaultEngine, type EngineAddress} from './docker/address.ts';
 import {DockerEngine} from './docker/engine.ts';
+import type {LargeListing} from './docker/listing.ts';
+import {manyEntries, saveMemory} from './memory-mode.ts';
 import {RegistryAuth} from './registry/auth.ts';
 import {HttpRegistryClient} from './registry/client.ts';
 import {DockerConfigCredentials} from './registry/credentials.ts';
@@ -35,6 +37,9 @@ export interface EngineHosts {
  * else the one engine DOCKER_HOST or the current docker context names.
  * @throws ConfigError naming the flag, the saved host or the variable whose address is not usable.
  */
+/** A listing this long makes the program save memory from then on (see memory-mode.ts). */
+const onLargeListing: LargeListing = {entries: manyEntries, reached: saveMemory};
+
 export function engineHosts(config: Config, saved: readonly SavedHost[]): EngineHosts {
 	const fallback = resolveDefaultEngine(config.engineEnv);
 	let chosen: Array<{name: string; address: EngineAddress}>;
@@ -67,7 +72,7 @@ export function engineHosts(config: Config, saved: readonly SavedHost[]): Engine
 	}
 
 	const defaultHost = 'error' in fallback ? 'local' : fallback.name;
-	const hosts = chosen.map(({name, address}) => ({name, address: address.display, engine: new DockerEngine({name, address, timeoutMs: config.timeoutMs})}));
+	const hosts = chosen.map(({name, address}) => ({name, address: address.display, engine: new DockerEngine({name, address, timeoutMs: config.timeoutMs, onLargeListing})}));
 	return {
 		hosts,
 		defaultHost,

@@ -10,7 +10,7 @@ import {readArchiveFile} from './archive.ts';
 import {abortable, checkShape, EngineApi} from './engine-api.ts';
 import type {EngineTarget} from './failures.ts';
 import {containerListing, EngineModem, EngineNotFoundError, imageListing, nodeStream, serviceListing} from './modem.ts';
-import {listRead} from './listing.ts';
+import {listRead, type LargeListing} from './listing.ts';
 import {containerInspectSchema, containerListSchema, containerNamePattern, imageInspectSchema, imageListSchema, infoSchema, serviceListSchema, type ContainerSummary} from './schemas.ts';
 import {enginePlatform, serviceFacts, serviceIdLabel} from './services.ts';
 
@@ -39,6 +39,8 @@ export interface DockerEngineOptions {
 	readonly address: EngineAddress;
 	/** Timeout of one engine call. */
 	readonly timeoutMs: number;
+	/** Told when a listing passes that many entries (the program then saves memory). */
+	readonly onLargeListing?: LargeListing | undefined;
 }
 
 /**
@@ -57,7 +59,7 @@ export class DockerEngine implements ContainerSource {
 	constructor(options: DockerEngineOptions) {
 		this.name = options.name;
 		this.address = options.address;
-		this.api = new EngineApi(this.target, options.timeoutMs);
+		this.api = new EngineApi(this.target, options.timeoutMs, options.onLargeListing);
 	}
 
 	/** The engine as messages name it. */

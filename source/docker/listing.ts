@@ -45,6 +45,12 @@ export function listRead<T>(spec: ListingSpec<T>, value: unknown): readonly T[] 
 	return typeof value === 'object' && value !== null ? spec.lists.get(value) : undefined;
 }
 
+/** Told once when a listing has kept `entries` entries, while it is still read (see memory-mode.ts). */
+export interface LargeListing {
+	readonly entries: number;
+	readonly reached: () => void;
+}
+
 /** What a body that is not JSON starts with, for the message. */
 const headBytes = 40;
 
@@ -54,14 +60,14 @@ const headBytes = 40;
  * @returns The entries as `spec.entry` outputs them, as plain JSON values: the caller checks their type.
  * @throws DockerUnavailableError naming the listing and the engine: over a cap, not JSON, or an entry of another shape.
  */
-export async function readListing<T>(target: EngineTarget, path: string, body: Readable, spec: ListingSpec<T>, signal: AbortSignal): Promise<readonly T[]> {
+export async function readListing<T>(target: EngineTarget, path: string, body: Readable, spec: ListingSpec<T>, signal: AbortSignal, onMany?: LargeListing): Promise<readonly T[]> {
 	signal.throwIfAborted();
 	const onAbort = (): void => {
 		body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
 	};
 
 	signal.addEventListener('abort', onAbort, {once: true});
-	const listing = new ListingReader<T>(target, spec);
+	const listing = new ListingReader<T>(target, spec, onMany);
 	let received = 0;
 	try {
 		for await (const chunk of body) {
@@ -118,10 +124,12 @@ class ListingReader<T> {
 	/** Where the current entry starts in the body, and its bytes so far (from earlier chunks). */
 	#entryStart: number | undefined;
 	#entryParts: Buffer[] = [];
+	readonly #onMany: LargeListing | undefined;
 
-	constructor(target: EngineTarget, spec: ListingSpec<T>) {
+	constructor(target: EngineTarget, spec: ListingSpec<T>, onMany?: LargeListing) {
 		this.#target = target;
 		this.#spec = spec;
+		this.#onMany = onMany;
 	}
 
 	write(bytes: Buffer): void {
@@ -305,6 +313,9 @@ class ListingReader<T> {
 		}
 
 		this.#kept.push(kept);
+		if (this.#kept.length === this.#onMany?.entries) {
+			this.#onMany.reached();
+		}
 	}
 
 	/** Replaces each string inside `value` (an object or array) by the one kept before, if any; counts what is kept. */

@@ -35,7 +35,7 @@ describe('the launcher of dist/updock.js', () => {
 		const bin = await fakeNode();
 		const path = `${bin}:${process.env['PATH'] ?? ''}`;
 		const started = await run(shell[0]!, [...shell.slice(1), updockBin, '--once', 'a b', ''], {env: {PATH: path}});
-		expect(started.stdout.split('\n')).toEqual(['arena=2', 'arg=--max-semi-space-size=1', 'arg=--memory-saver-mode', `arg=${updockBin}`, 'arg=--once', 'arg=a b', 'arg=', '']);
+		expect(started.stdout.split('\n')).toEqual(['arena=2', 'arg=--max-semi-space-size=1', `arg=${updockBin}`, 'arg=--once', 'arg=a b', 'arg=', '']);
 		const chosen = await run(shell[0]!, [...shell.slice(1), updockBin], {env: {PATH: path, MALLOC_ARENA_MAX: '8'}});
 		expect(chosen.stdout).toContain('arena=8\n');
 	});

@@ -87,6 +87,25 @@ describe('a listing read entry by entry', () => {
 		expect(listRead(listSpec, 'list')).toBeUndefined();
 	});
 
+	it('tells once when a listing has kept the entries it was told to watch for', async () => {
+		let told = 0;
+		const watch = {entries: 3, reached() {
+			told++;
+		}};
+		const listing = async (count: number): Promise<readonly unknown[]> => {
+			const text = JSON.stringify(Array.from({length: count}, (_, index) => entry(index)));
+			// One byte at a time, so the entries are counted as they stream.
+			return readListing(target, '/containers/json', body([...Buffer.from(text)].map(byte => Buffer.from([byte]))), spec, new AbortController().signal, watch);
+		};
+
+		expect(await listing(2)).toHaveLength(2);
+		expect(told).toBe(0);
+		expect(await listing(3)).toHaveLength(3);
+		expect(told).toBe(1);
+		expect(await listing(7)).toHaveLength(7);
+		expect(told).toBe(2);
+	});
+
 	it('keeps characters split across chunks and escapes as JSON.parse does', async () => {
 		const labels = {'updock.tags.include': '^caf\u00E9-\u20AC-\uD83D\uDE00$', 'updock.enable': 'a"b\\c\u0001', 'updock.tags': '}]"[{,\\'};
 		const bytes = Buffer.from(JSON.stringify([entry(1, {Labels: labels})]));
