@@ -8,6 +8,9 @@
  *
  *   npm run bench -- --images 300 --latency 0,50 --concurrency 8 --hosts 3 --live-containers 2000
  *
+ * Each steady-state scan (a second scan of the same state, and one with `--tags off`) is run
+ * `--steady-runs` times (default 5) and the median run is reported, its ratio to the floor with it.
+ *
  * `--parts live` runs only the named parts (startup, scans, live, tui) and `--out FILE` writes the
  * figures elsewhere than bench/results.json. `--live-variants 'exec;node --max-old-space-size=96'`
  * runs the live view once per variant on the same scene: `exec` starts dist/updock.js as a user does
@@ -49,6 +52,7 @@ const {values} = parseArgs({options: {
 	'live-scans': {type: 'string', default: '100'},
 	'live-seconds': {type: 'string', default: '300'},
 	'live-variants': {type: 'string', default: 'exec'},
+	'steady-runs': {type: 'string', default: '5'},
 	parts: {type: 'string', default: 'startup,scans,live,tui'},
 	out: {type: 'string', default: 'bench/results.json'},
 }});
@@ -74,6 +78,8 @@ const tuiRows = Number(values['tui-rows']);
 const hostCount = Number(values.hosts);
 const setupParallel = Number(values['setup-parallel']);
 const live = {containers: Number(values['live-containers']), interval: values['live-interval'], latencyMs: Number(values['live-latency']), maxScans: Number(values['live-scans']), maxSeconds: Number(values['live-seconds'])};
+/** Steady-state scans (and --tags off) are run this many times and the median run is reported: one run varies by ±150 ms here. */
+const steadyRuns = Math.max(1, Number(values['steady-runs']));
 const containersPerHost = images * 2;
 const moved = Math.floor(images / 4);
 /** The tag every container runs; a version, so every scan also lists each repository's tags. */
@@ -335,13 +341,24 @@ try {
 		return {...result, requests: byKind(requests, tokens, images)};
 	};
 
+	/** `steadyRuns` scans of one state, one after another: the median run (by wall time), and every run's wall time. */
+	const steady = async (env: NodeJS.ProcessEnv, args: string[]): Promise<ScanFigures & {runsMs: number[]}> => {
+		const runs: ScanFigures[] = [];
+		for (let index = 0; index < steadyRuns; index++) {
+			runs.push(await measure(env, args));
+		}
+
+		const middle = [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
+		return {...middle, runsMs: runs.map(run => Math.round(run.wallMs))};
+	};
+
 	for (const latency of parts.has('scans') ? latencies : []) {
 		proxy.delayMs = latency;
 		const single = await home(`scan-${latency}`, auth);
-		say(`latency ${latency} ms, one engine: first scan, second scan, --tags off…`);
+		say(`latency ${latency} ms, one engine: first scan, ${steadyRuns} steady scans, ${steadyRuns} with --tags off…`);
 		const first = await measure(single, []);
-		const second = await measure(single, []);
-		const tagsOff = await measure(single, ['--tags', 'off']);
+		const second = await steady(single, []);
+		const tagsOff = await steady(single, ['--tags', 'off']);
 		// Tokens in hand before the clock starts, 50 repositories each as updock asks for them (a token
 		// for all 300 is too large a header for the registry).
 		const tokens = new Map<string, string>();
@@ -360,16 +377,16 @@ try {
 
 		const floor = median(floors);
 		scans.push({latencyMs: latency, first, second, tagsOff, floorMs: floor, floorsMs: floors, ratioFirst: first.wallMs / floor, ratioSecond: second.wallMs / floor, ratioTagsOff: tagsOff.wallMs / floor});
-		say(`latency ${latency} ms, one engine: first ${first.wallMs.toFixed(0)} ms, second ${second.wallMs.toFixed(0)} ms, --tags off ${tagsOff.wallMs.toFixed(0)} ms, floor ${floor.toFixed(0)} ms`);
+		say(`latency ${latency} ms, one engine: first ${first.wallMs.toFixed(0)} ms, steady ${second.runsMs.join('/')} ms, --tags off ${tagsOff.wallMs.toFixed(0)} ms, floor ${floor.toFixed(0)} ms`);
 
 		if (engines.length > 1) {
 			const several = await home(`hosts-${latency}`, auth);
-			say(`latency ${latency} ms, ${engines.length} engines: first scan, second scan, --tags off…`);
+			say(`latency ${latency} ms, ${engines.length} engines: first scan, ${steadyRuns} steady scans, ${steadyRuns} with --tags off…`);
 			const hostsFirst = await measure(several, hostArgs);
-			const hostsSecond = await measure(several, hostArgs);
-			const hostsTagsOff = await measure(several, [...hostArgs, '--tags', 'off']);
+			const hostsSecond = await steady(several, hostArgs);
+			const hostsTagsOff = await steady(several, [...hostArgs, '--tags', 'off']);
 			multiHost.push({latencyMs: latency, hosts: engines.length, containers: engines.length * containersPerHost, first: hostsFirst, second: hostsSecond, tagsOff: hostsTagsOff, floorMs: floor, ratioFirst: hostsFirst.wallMs / floor, ratioSecond: hostsSecond.wallMs / floor, ratioTagsOff: hostsTagsOff.wallMs / floor});
-			say(`latency ${latency} ms, ${engines.length} engines: first ${hostsFirst.wallMs.toFixed(0)} ms, second ${hostsSecond.wallMs.toFixed(0)} ms (${hostsSecond.requests.head} HEADs, ${hostsSecond.requests.list} listings), --tags off ${hostsTagsOff.wallMs.toFixed(0)} ms`);
+			say(`latency ${latency} ms, ${engines.length} engines: first ${hostsFirst.wallMs.toFixed(0)} ms, steady ${hostsSecond.runsMs.join('/')} ms (${hostsSecond.requests.head} HEADs, ${hostsSecond.requests.list} listings), --tags off ${hostsTagsOff.wallMs.toFixed(0)} ms`);
 		}
 	}
 
@@ -472,7 +489,7 @@ const row = (latency: number, hosts: number, which: string, entry: ScanFigures, 
 for (const group of [scans, multiHost]) {
 	for (const scan of group) {
 		for (const which of ['first', 'second', 'tagsOff'] as const) {
-			lines.push(row(scan['latencyMs'] as number, (scan['hosts'] as number | undefined) ?? 1, which === 'tagsOff' ? 'tags off' : which, scan[which] as ScanFigures, scan['floorMs'] as number));
+			lines.push(row(scan['latencyMs'] as number, (scan['hosts'] as number | undefined) ?? 1, which === 'tagsOff' ? 'tags off' : which === 'second' ? 'steady' : which, scan[which] as ScanFigures, scan['floorMs'] as number));
 		}
 	}
 }
