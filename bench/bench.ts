@@ -9,7 +9,8 @@
  *   npm run bench -- --images 300 --latency 0,50 --concurrency 8 --hosts 3 --live-containers 2000
  *
  * Each steady-state scan (a second scan of the same state, and one with `--tags off`) is run
- * `--steady-runs` times (default 5) and the median run is reported, its ratio to the floor with it.
+ * `--steady-runs` times (default 5), each right after a run of the floor; the median run is reported,
+ * with the median of the floors it was paired with and the median of the ratios pair by pair.
  *
  * `--parts live` runs only the named parts (startup, scans, live, tui) and `--out FILE` writes the
  * figures elsewhere than bench/results.json. `--live-variants 'exec;node --max-old-space-size=96'`
@@ -207,6 +208,8 @@ function byKind(requests: readonly AccessEntry[], tokens: number, unique: number
 }
 
 type ScanFigures = Awaited<ReturnType<typeof timedUpdock>> & {requests: ReturnType<typeof byKind>};
+/** The median of several steady-state runs, each paired with a floor run just before it. */
+type SteadyFigures = ScanFigures & {runsMs: number[]; pairedFloorsMs: number[]; pairedFloorMs: number; pairedRatio: number};
 
 const snapshotDir = await mkdtemp(join(tmpdir(), 'updock-bench-dist-'));
 track('the copy of dist/', async () => rm(snapshotDir, {recursive: true, force: true}));
@@ -341,26 +344,11 @@ try {
 		return {...result, requests: byKind(requests, tokens, images)};
 	};
 
-	/** `steadyRuns` scans of one state, one after another: the median run (by wall time), and every run's wall time. */
-	const steady = async (env: NodeJS.ProcessEnv, args: string[]): Promise<ScanFigures & {runsMs: number[]}> => {
-		const runs: ScanFigures[] = [];
-		for (let index = 0; index < steadyRuns; index++) {
-			runs.push(await measure(env, args));
-		}
-
-		const middle = [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
-		return {...middle, runsMs: runs.map(run => Math.round(run.wallMs))};
-	};
-
-	for (const latency of parts.has('scans') ? latencies : []) {
-		proxy.delayMs = latency;
-		const single = await home(`scan-${latency}`, auth);
-		say(`latency ${latency} ms, one engine: first scan, ${steadyRuns} steady scans, ${steadyRuns} with --tags off…`);
-		const first = await measure(single, []);
-		const second = await steady(single, []);
-		const tagsOff = await steady(single, ['--tags', 'off']);
-		// Tokens in hand before the clock starts, 50 repositories each as updock asks for them (a token
-		// for all 300 is too large a header for the registry).
+	/**
+	 * Tokens in hand before the floor's clock starts, 50 repositories each as updock asks for them (a
+	 * token for all 300 is too large a header for the registry). Asked afresh for each use.
+	 */
+	const floorTokens = async (): Promise<Map<string, string>> => {
 		const tokens = new Map<string, string>();
 		for (let start = 0; start < repositories.length; start += 50) {
 			const chunk = repositories.slice(start, start + 50);
@@ -370,23 +358,60 @@ try {
 			}
 		}
 
+		return tokens;
+	};
+
+	const floorNow = async (tokens: ReadonlyMap<string, string>): Promise<number> => measureFloor({registry: proxy.host, repositories, tag: currentTag, concurrency, authorization: repository => tokens.get(repository)!});
+
+	/**
+	 * `steadyRuns` scans of one state, each right after a floor run, so that each scan is compared with a
+	 * floor measured under the same load (this machine's speed drifts by a quarter within minutes): the
+	 * median run by wall time, every run's wall time and floor, and the median of the ratios pair by pair.
+	 */
+	const steady = async (env: NodeJS.ProcessEnv, args: string[]): Promise<SteadyFigures> => {
+		const tokens = await floorTokens();
+		const runs: ScanFigures[] = [];
+		const floorsMs: number[] = [];
+		for (let index = 0; index < steadyRuns; index++) {
+			floorsMs.push(await floorNow(tokens));
+			runs.push(await measure(env, args));
+		}
+
+		const middle = [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
+		return {
+			...middle,
+			runsMs: runs.map(run => Math.round(run.wallMs)),
+			pairedFloorsMs: floorsMs.map(Math.round),
+			pairedFloorMs: median(floorsMs),
+			pairedRatio: median(runs.map((run, index) => run.wallMs / floorsMs[index]!)),
+		};
+	};
+
+	for (const latency of parts.has('scans') ? latencies : []) {
+		proxy.delayMs = latency;
+		const single = await home(`scan-${latency}`, auth);
+		say(`latency ${latency} ms, one engine: first scan, ${steadyRuns} steady scans, ${steadyRuns} with --tags off, each after a floor run…`);
+		const first = await measure(single, []);
+		const second = await steady(single, []);
+		const tagsOff = await steady(single, ['--tags', 'off']);
+		const tokens = await floorTokens();
 		const floors: number[] = [];
 		for (let index = 0; index < 3; index++) {
-			floors.push(await measureFloor({registry: proxy.host, repositories, tag: currentTag, concurrency, authorization: repository => tokens.get(repository)!}));
+			floors.push(await floorNow(tokens));
 		}
 
 		const floor = median(floors);
-		scans.push({latencyMs: latency, first, second, tagsOff, floorMs: floor, floorsMs: floors, ratioFirst: first.wallMs / floor, ratioSecond: second.wallMs / floor, ratioTagsOff: tagsOff.wallMs / floor});
-		say(`latency ${latency} ms, one engine: first ${first.wallMs.toFixed(0)} ms, steady ${second.runsMs.join('/')} ms, --tags off ${tagsOff.wallMs.toFixed(0)} ms, floor ${floor.toFixed(0)} ms`);
+		scans.push({latencyMs: latency, first, second, tagsOff, floorMs: floor, floorsMs: floors, ratioFirst: first.wallMs / floor, ratioSecond: second.pairedRatio, ratioTagsOff: tagsOff.pairedRatio});
+		say(`latency ${latency} ms, one engine: first ${first.wallMs.toFixed(0)} ms, steady ${second.runsMs.join('/')} ms (floors ${second.pairedFloorsMs.join('/')} ms), --tags off ${tagsOff.wallMs.toFixed(0)} ms, floor ${floor.toFixed(0)} ms`);
 
 		if (engines.length > 1) {
 			const several = await home(`hosts-${latency}`, auth);
-			say(`latency ${latency} ms, ${engines.length} engines: first scan, ${steadyRuns} steady scans, ${steadyRuns} with --tags off…`);
+			say(`latency ${latency} ms, ${engines.length} engines: first scan, ${steadyRuns} steady scans, ${steadyRuns} with --tags off, each after a floor run…`);
 			const hostsFirst = await measure(several, hostArgs);
 			const hostsSecond = await steady(several, hostArgs);
 			const hostsTagsOff = await steady(several, [...hostArgs, '--tags', 'off']);
-			multiHost.push({latencyMs: latency, hosts: engines.length, containers: engines.length * containersPerHost, first: hostsFirst, second: hostsSecond, tagsOff: hostsTagsOff, floorMs: floor, ratioFirst: hostsFirst.wallMs / floor, ratioSecond: hostsSecond.wallMs / floor, ratioTagsOff: hostsTagsOff.wallMs / floor});
-			say(`latency ${latency} ms, ${engines.length} engines: first ${hostsFirst.wallMs.toFixed(0)} ms, steady ${hostsSecond.runsMs.join('/')} ms (${hostsSecond.requests.head} HEADs, ${hostsSecond.requests.list} listings), --tags off ${hostsTagsOff.wallMs.toFixed(0)} ms`);
+			multiHost.push({latencyMs: latency, hosts: engines.length, containers: engines.length * containersPerHost, first: hostsFirst, second: hostsSecond, tagsOff: hostsTagsOff, floorMs: floor, ratioFirst: hostsFirst.wallMs / floor, ratioSecond: hostsSecond.pairedRatio, ratioTagsOff: hostsTagsOff.pairedRatio});
+			say(`latency ${latency} ms, ${engines.length} engines: first ${hostsFirst.wallMs.toFixed(0)} ms, steady ${hostsSecond.runsMs.join('/')} ms (floors ${hostsSecond.pairedFloorsMs.join('/')} ms; ${hostsSecond.requests.head} HEADs, ${hostsSecond.requests.list} listings), --tags off ${hostsTagsOff.wallMs.toFixed(0)} ms`);
 		}
 	}
 
@@ -484,8 +509,8 @@ if (scans.length > 0) {
 	lines.push('', header);
 }
 
-const row = (latency: number, hosts: number, which: string, entry: ScanFigures, floor: number): string =>
-	`${String(latency).padStart(5)} ms  ${String(hosts).padStart(7)}  ${which.padEnd(8)} ${fixed(entry.wallMs).padStart(8)}  ${fixed(floor).padStart(8)}  ${fixed(entry.wallMs / floor, 2).padStart(5)}  ${fixed(entry.peakRssMb).padStart(6)}  ${String(entry.requests.head).padStart(4)}  ${String(entry.requests.get).padStart(3)}  ${String(entry.requests.list).padStart(4)}  ${String(entry.requests.blob).padStart(4)}  ${String(entry.requests.token).padStart(5)}  ${String(entry.requests.ping).padStart(4)}  ${String(entry.summary['total']).padStart(5)}  ${String(entry.summary['updateAvailable']).padStart(6)}  ${String(entry.summary['newerVersions']).padStart(5)}  ${String(entry.summary['error']).padStart(5)}`;
+const row = (latency: number, hosts: number, which: string, entry: ScanFigures & Partial<SteadyFigures>, floor: number): string =>
+	`${String(latency).padStart(5)} ms  ${String(hosts).padStart(7)}  ${which.padEnd(8)} ${fixed(entry.wallMs).padStart(8)}  ${fixed(entry.pairedFloorMs ?? floor).padStart(8)}  ${fixed(entry.pairedRatio ?? entry.wallMs / floor, 2).padStart(5)}  ${fixed(entry.peakRssMb).padStart(6)}  ${String(entry.requests.head).padStart(4)}  ${String(entry.requests.get).padStart(3)}  ${String(entry.requests.list).padStart(4)}  ${String(entry.requests.blob).padStart(4)}  ${String(entry.requests.token).padStart(5)}  ${String(entry.requests.ping).padStart(4)}  ${String(entry.summary['total']).padStart(5)}  ${String(entry.summary['updateAvailable']).padStart(6)}  ${String(entry.summary['newerVersions']).padStart(5)}  ${String(entry.summary['error']).padStart(5)}`;
 for (const group of [scans, multiHost]) {
 	for (const scan of group) {
 		for (const which of ['first', 'second', 'tagsOff'] as const) {
