@@ -87,7 +87,7 @@ async function wireService(config: Config, command: ServeCommand, logger: Logger
 	const live = await liveScanning(config, {onRequest: metrics.registryRequest});
 	const {data, store, model, scanner, engines: hosts} = live;
 	const settings = new JsonSettings(store);
-	let lastHosts: readonly HostReport[] = data.lastScan?.hosts ?? [];
+	let lastHosts: readonly HostReport[] = data.lastScan?.report()?.hosts ?? [];
 
 	const history = new ScanHistory();
 	scanner.subscribe(history.onScanEvent);

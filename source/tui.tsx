@@ -23,7 +23,7 @@ export async function runTui(config: Config): Promise<number> {
 	const live = await liveScanning(config);
 	const {data, engines, model, scanner} = live;
 	// What this session raises, counted as `serve` would announce it; the footer says "2 new since 14:02".
-	let alerts = startSessionAlerts(new Date(), data.lastScan?.containers ?? [], (host, name) => lastAnnouncement(data, host, name));
+	let alerts = startSessionAlerts(new Date(), data.lastScan?.report()?.containers ?? [], (host, name) => lastAnnouncement(data, host, name));
 	const saves = new QuietSaves();
 	const loop = new ScanLoop({
 		scanner,

@@ -32,14 +32,14 @@ export interface EngineHosts {
 	close(): Promise<void>;
 }
 
+/** A listing this long makes the program save memory from then on (see memory-mode.ts). */
+const onLargeListing: LargeListing = {entries: manyEntries, reached: saveMemory};
+
 /**
  * The engines to scan: `--host`/`--context` when given, else the hosts saved with `updock host add`,
  * else the one engine DOCKER_HOST or the current docker context names.
  * @throws ConfigError naming the flag, the saved host or the variable whose address is not usable.
  */
-/** A listing this long makes the program save memory from then on (see memory-mode.ts). */
-const onLargeListing: LargeListing = {entries: manyEntries, reached: saveMemory};
-
 export function engineHosts(config: Config, saved: readonly SavedHost[]): EngineHosts {
 	const fallback = resolveDefaultEngine(config.engineEnv);
 	let chosen: Array<{name: string; address: EngineAddress}>;
@@ -232,7 +232,7 @@ export async function liveScanning(config: Config, hooks: Pick<HttpOptions, 'onR
 	const store = new JsonStore(config.dbPath, {defaultHost: engines.defaultHost});
 	const {client, http} = registryStack(config, engines.hosts.map(host => host.engine), hooks);
 	const model = new LiveModel(engines.hosts.length === 1 ? engines.hosts[0]!.address : `${engines.hosts.length} hosts: ${engines.hosts.map(host => host.name).join(', ')}`);
-	model.loadLastRun(data.lastScan);
+	model.loadLastRun(data.lastScan?.report() ?? null);
 	const steps = await scanSteps(config, client, engines.hosts);
 	let latest = data;
 	const scanner = new Scanner({

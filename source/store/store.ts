@@ -8,11 +8,11 @@ import {summarize, type ContainerResult, type HostReport, type Platform, type Pl
 import {pruneAnnouncements} from './announced.ts';
 import {AtomicJsonFile} from './atomic-json-file.ts';
 import {inQueue, withFileLock} from './lock.ts';
-import {checkDatabase, emptyDatabase, madeHere, parseDatabase, type Database} from './schema.ts';
+import {checkDatabase, emptyDatabase, LastResults, parseDatabase, type Database} from './schema.ts';
 
 export {isAnnounced, lastAnnouncement, forgetAnnouncement, recordAnnouncement, type AnnouncedUpdate} from './announced.ts';
 export {imageLabelsFor, rememberImageLabels} from './image-labels.ts';
-export {isHostName, schemaVersion, type Announcement, type Database, type RememberedImageLabels, type RememberedPlatformImage, type SavedHost} from './schema.ts';
+export {isHostName, LastResults, schemaVersion, type Announcement, type Database, type RememberedImageLabels, type RememberedPlatformImage, type SavedHost} from './schema.ts';
 export {JsonSettings, type AddHostResult, type NewHost} from './settings.ts';
 
 /** Remembered platform resolutions kept at most; the oldest go first. */
@@ -108,12 +108,8 @@ function editable(data: Database): Database {
  * digest, excluded, unreadable references) count too: a token scope more costs nothing.
  */
 export function lastScanRepositories(data: Database): ReadonlyMap<string, readonly string[]> {
-	const references = new Set<string>();
-	for (const result of data.lastScan?.containers ?? []) {
-		if (result.reference !== null) {
-			references.add(result.reference);
-		}
-	}
+	// Read from the rows as they are, without checking the rest of them: a reference that is not one is skipped below.
+	const references = new Set(data.lastScan?.references());
 
 	const byRegistry = new Map<string, Set<string>>();
 	for (const text of references) {
@@ -151,23 +147,24 @@ export function scanMemory(data: Database): ScanMemory {
  */
 export function rememberScan(data: Database, report: ScanReport, learned: ReadonlyMap<string, PlatformImage>, now: Date, partial = false): void {
 	if (partial) {
-		// A few rows are no last results of their own: without the full ones (none yet, or past the limit) they are not kept.
-		if (data.lastScan === null) {
+		// A few rows are no last results of their own: without the full ones (none yet, past the limit, or not valid) they are not kept.
+		const last = data.lastScan?.report() ?? null;
+		if (last === null) {
 			rememberLearned(data, learned, now);
 			return;
 		}
 
 		const updated = new Map(report.containers.map(result => [rowKey(result), result]));
-		const kept = data.lastScan.containers.map(result => updated.get(rowKey(result)) ?? result);
+		const kept = last.containers.map(result => updated.get(rowKey(result)) ?? result);
 		const known = new Set(kept.map(result => rowKey(result)));
 		const added = report.containers.filter(result => !known.has(rowKey(result)));
 		const containers = [...kept, ...added];
-		const hosts = new Map<string, HostReport>(data.lastScan.hosts.map(host => [host.name, host]));
+		const hosts = new Map<string, HostReport>(last.hosts.map(host => [host.name, host]));
 		for (const host of report.hosts) {
 			hosts.set(host.name, host);
 		}
 
-		data.lastScan = keptResults({...data.lastScan, hosts: [...hosts.values()], containers, summary: summarize(containers)});
+		data.lastScan = keptResults({...last, hosts: [...hosts.values()], containers, summary: summarize(containers)});
 	} else {
 		data.lastScan = keptResults(report);
 		const unreachable = new Set(report.hosts.filter(host => host.state === 'error').map(host => host.name));
@@ -178,8 +175,8 @@ export function rememberScan(data: Database, report: ScanReport, learned: Readon
 }
 
 /** The results as the file keeps them: not at all past `lastScanRowLimit` rows. */
-function keptResults(report: ScanReport): ScanReport | null {
-	return report.containers.length > lastScanRowLimit ? null : madeHere(report);
+function keptResults(report: ScanReport): LastResults | null {
+	return report.containers.length > lastScanRowLimit ? null : LastResults.made(report);
 }
 
 function rememberLearned(data: Database, learned: ReadonlyMap<string, PlatformImage>, now: Date): void {

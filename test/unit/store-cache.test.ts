@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process';
 import {readFile, rename, stat, unlink, utimes, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
-import {JsonStore} from '../../source/store/store.ts';
+import {JsonStore, LastResults} from '../../source/store/store.ts';
 import {summarize} from '../../source/core/types.ts';
 import {temporaryDirectory} from '../helpers/temporary.ts';
 
@@ -127,11 +127,15 @@ describe('JsonStore keeps the last file it read or wrote', () => {
 		const store = new JsonStore(path);
 		const row = {host: 'local', kind: 'container' as const, service: null, id: 'a1', name: 'web', image: 'nginx:1', state: 'running', imageId: '', platform: null, reference: 'docker.io/library/nginx:1', verdict: {status: 'up-to-date' as const, localDigest: 'sha256:1', remoteDigest: 'sha256:1'}};
 		await store.update(data => {
-			data.lastScan = {scannedAt: '2026-01-01T00:00:00.000Z', hosts: [], durationMs: 1, containers: [row], summary: summarize([row])};
+			data.lastScan = LastResults.made({scannedAt: '2026-01-01T00:00:00.000Z', hosts: [], durationMs: 1, containers: [row], summary: summarize([row])});
 		});
 		await expect(store.update(data => {
-			Object.assign(data.lastScan!.containers[0]!, {state: 'exited'});
+			Object.assign(data.lastScan!.report()!.containers[0]!, {state: 'exited'});
 		})).rejects.toThrow(TypeError);
-		expect((await store.load()).lastScan?.containers[0]?.state).toBe('running');
+		expect((await store.load()).lastScan?.report()?.containers[0]?.state).toBe('running');
+		// Read back by another store, as from the file: checked, and frozen too.
+		await expect(new JsonStore(path).update(data => {
+			Object.assign(data.lastScan!.report()!.containers[0]!, {state: 'exited'});
+		})).rejects.toThrow(TypeError);
 	});
 });

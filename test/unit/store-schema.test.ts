@@ -2,7 +2,7 @@ import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {beforeEach, describe, expect, it} from 'vitest';
 import {StoreError} from '../../source/core/errors.ts';
-import {JsonSettings, JsonStore} from '../../source/store/store.ts';
+import {JsonSettings, JsonStore, lastScanRepositories} from '../../source/store/store.ts';
 import {temporaryDirectory} from '../helpers/temporary.ts';
 
 let dir: string;
@@ -78,8 +78,22 @@ describe('what is kept and what is dropped', () => {
 	it('reads results written before updock knew several engines as the default engine\'s', async () => {
 		await writeFile(path, JSON.stringify({lastScan: oldScan}));
 		const data = await new JsonStore(path, {defaultHost: 'laptop'}).load();
-		expect(data.lastScan?.hosts).toEqual([]);
-		expect(data.lastScan?.containers[0]).toMatchObject({host: 'laptop', kind: 'container', service: null, name: 'web'});
+		expect(data.lastScan?.report()?.hosts).toEqual([]);
+		expect(data.lastScan?.report()?.containers[0]).toMatchObject({host: 'laptop', kind: 'container', service: null, name: 'web'});
+	});
+
+	it('checks the last results when they are asked for, not when the file is read, and names their references unchecked', async () => {
+		// Rows that do not validate: one without a verdict, one that is hardly a row.
+		await writeFile(path, JSON.stringify({lastScan: {...oldScan, containers: [{...oldRow, verdict: 7}, {reference: 5}, 'x']}}));
+		const store = new JsonStore(path);
+		const data = await store.load();
+		expect(data.lastScan).not.toBeNull();
+		expect(data.lastScan?.references()).toEqual(['docker.io/library/nginx:1']);
+		expect([...lastScanRepositories(data).values()]).toEqual([['library/nginx']]);
+		expect(data.lastScan?.report()).toBeNull();
+		// Dropped at the next write, as every cache that fails.
+		await new JsonSettings(store).pin('web', 'id');
+		expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({lastScan: null, pins: [{name: 'web'}]});
 	});
 
 	it('leaves out an enrichment field that does not validate, keeps the valid ones, and counts the summary from the rows', async () => {
@@ -88,12 +102,12 @@ describe('what is kept and what is dropped', () => {
 		const rows = [{...oldRow, newer: 5, risk}, {...oldRow, id: 'c2', newer, links: {source: 'https://github.com/acme/app'}}];
 		await writeFile(path, JSON.stringify({lastScan: {...oldScan, containers: rows, summary: {total: 99}}}));
 		const data = await new JsonStore(path).load();
-		const [first, second] = data.lastScan?.containers ?? [];
+		const [first, second] = data.lastScan?.report()?.containers ?? [];
 		expect(first?.newer).toBeUndefined();
 		expect(first?.risk).toEqual(risk);
 		expect(second?.newer).toEqual(newer);
 		expect(second?.links).toBeUndefined();
-		expect(data.lastScan?.summary).toMatchObject({total: 2, upToDate: 2, newerVersions: 1});
+		expect(data.lastScan?.report()?.summary).toMatchObject({total: 2, upToDate: 2, newerVersions: 1});
 	});
 
 	it('keeps unknown top-level keys and unknown fields of pins', async () => {

@@ -46,7 +46,7 @@ describe('JsonStore', () => {
 
 		await store.update(data => {
 			const many = new Map(Array.from({length: 2100}, (_, index) => [`sha256:${index.toString(16).padStart(64, '0')}|linux/amd64`, {manifestDigest: '', configDigest: ''}]));
-			rememberScan(data, data.lastScan!, many, new Date('2026-02-01T00:00:00.000Z'));
+			rememberScan(data, data.lastScan!.report()!, many, new Date('2026-02-01T00:00:00.000Z'));
 		});
 		const data = await store.load();
 		expect(Object.keys(data.platformImages)).toHaveLength(2000);
@@ -67,7 +67,7 @@ describe('JsonStore', () => {
 		await store.update(data => {
 			rememberScan(data, report([row('b', 'c1', 'update-available'), row('b', 'c2', 'up-to-date')], [hostReport('b', 'error')]), new Map(), new Date(), true);
 		});
-		const {lastScan} = await store.load();
+		const lastScan = (await store.load()).lastScan?.report();
 		expect(lastScan?.containers.map(result => `${result.host}/${result.id}:${result.verdict.status}`)).toEqual(['a/c1:up-to-date', 'b/c1:update-available', 'b/c2:up-to-date']);
 		expect(lastScan?.summary).toMatchObject({total: 3, updateAvailable: 1});
 		expect(lastScan?.hosts.map(host => `${host.name}:${host.state}`)).toEqual(['a:ok', 'b:error']);
@@ -99,7 +99,7 @@ describe('JsonStore', () => {
 		await store.update(data => {
 			rememberScan(data, report(rows.slice(0, lastScanRowLimit)), new Map(), new Date());
 		});
-		expect((await store.load()).lastScan?.containers).toHaveLength(lastScanRowLimit);
+		expect((await store.load()).lastScan?.report()?.containers).toHaveLength(lastScanRowLimit);
 		const small = (await stat(path)).size;
 		await store.update(data => {
 			rememberScan(data, report(rows), new Map(), new Date());
@@ -120,13 +120,11 @@ describe('JsonStore', () => {
 			reference: 'docker.io/library/nginx:1', verdict: {status: 'up-to-date', localDigest: 'sha256:1', remoteDigest: 'sha256:1'},
 		}];
 		const report: ScanReport = {scannedAt: '2026-01-01T00:00:00.000Z', hosts: [], durationMs: 1, containers: results, summary: summarize(results)};
-		let written: ScanReport | null = null;
 		await store.update(data => {
 			rememberScan(data, report, new Map(), new Date());
-			written = data.lastScan;
 		});
 		// The same object, not a checked copy; read back from another process's view of the file, a copy that checks.
-		expect((await store.load()).lastScan).toBe(written);
-		expect((await new JsonStore(path).load()).lastScan).toEqual(report);
+		expect((await store.load()).lastScan?.report()).toBe(report);
+		expect((await new JsonStore(path).load()).lastScan?.report()).toEqual(report);
 	});
 });
