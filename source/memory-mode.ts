@@ -1,13 +1,14 @@
 /**
  * When V8 should trade CPU for memory. `--memory-saver-mode` makes V8 grow its heap less between
  * collections: the live view scanning 2,000 containers holds about 120 MB instead of about 145 MB, and
- * `--once` over 50,000 containers peaks at about 165 MB instead of 180-210 MB. It costs CPU, though: a
- * three-host scan of 1,800 containers took about 3 % longer with it (80 ms of 2.6 s, in collections
- * while the modules load and while the answers come in). So it is not on node's command line but turned on here, where updock holds much:
- * from the start of the live view and of serve (which run for days), and in a scan once a listing
- * passes `manyEntries` entries. A memory-saver flag the user gave node (on its command line or in
- * NODE_OPTIONS, either way) is left alone.
+ * `--once` over 50,000 containers peaks at about 165 MB instead of 180-210 MB. It costs CPU, though:
+ * about 40 ms of every start-up, and about 3 % of a three-host scan of 1,800 containers (80 ms of
+ * 2.6 s), in collections. So it is not on node's command line but turned on here, where updock holds
+ * much: from the start of the live view and of serve (which run for days), and in a scan once a
+ * listing passes `manyEntries` entries. A memory-saver flag the user gave node (on its command line
+ * or in NODE_OPTIONS, either way) is left alone.
  */
+
 /**
  * Entries of one listing past which a scan saves memory: a host of more than 1,000 containers. Turned
  * on at 5,000 instead, `--once` over 50,000 containers peaked 10-20 MB higher (the heap had grown by then).
