@@ -69,6 +69,11 @@ export class InvalidReferenceError extends Error {
 	override readonly name = 'InvalidReferenceError';
 }
 
+/** The `code` an error carries itself (`ENOENT`, undici's `UND_ERR_...`), not one of its causes'. */
+export function ownErrorCode(error: unknown): string | undefined {
+	return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
 /**
  * The innermost `code` in an error's cause chain: Node's own (`ECONNREFUSED`, `ENOENT`) rather than
  * the wrapper's (undici's `UND_ERR_SOCKET`), as it says most about what happened.

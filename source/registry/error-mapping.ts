@@ -1,4 +1,4 @@
-import {innermostErrorCode, RegistryError} from '../core/errors.ts';
+import {innermostErrorCode, ownErrorCode, RegistryError} from '../core/errors.ts';
 import {retryAfterMs} from './retry.ts';
 import {header, type HttpResponse, type Send} from './send.ts';
 
@@ -20,19 +20,13 @@ export function withErrorMapping(next: Send, timeoutMs: number, proxyOf: (url: U
 	};
 }
 
-/**
- * undici's errors are told apart by their documented `code`, not by class: undici is loaded only once
- * a registry is first asked something (see transport.ts), and this module must not load it.
- */
-function ownCode(error: unknown): string | undefined {
-	return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
+// undici's errors are told apart by their documented `code`, not by class: undici is loaded only once
+// a registry is first asked something (see transport.ts), and this module must not load it.
 const timeoutCodes: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const proxyCodes: ReadonlySet<string> = new Set(['UND_ERR_PRX_CONN', 'UND_ERR_PRX_TLS']);
 
 function isTimeout(error: unknown): boolean {
-	return (error instanceof DOMException && error.name === 'TimeoutError') || timeoutCodes.has(ownCode(error) ?? '');
+	return (error instanceof DOMException && error.name === 'TimeoutError') || timeoutCodes.has(ownErrorCode(error) ?? '');
 }
 
 /** A failure with no HTTP answer, in words; `proxy` is the proxy the request went through, if any. */
@@ -44,7 +38,7 @@ export function networkError(error: unknown, registry: string, url: string, time
 
 	const code = innermostErrorCode(error);
 	const detail = error instanceof Error ? error.message : String(error);
-	const proxyFailed = proxyCodes.has(ownCode(error) ?? '') || /Proxy response|Proxy Authentication/i.test(detail)
+	const proxyFailed = proxyCodes.has(ownErrorCode(error) ?? '') || /Proxy response|Proxy Authentication/i.test(detail)
 		|| (proxy !== undefined && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code ?? ''));
 	if (proxyFailed) {
 		// Never the proxy's href: it may hold a user and password.

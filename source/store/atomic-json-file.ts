@@ -3,7 +3,7 @@ import {constants, type BigIntStats, type Stats} from 'node:fs';
 import {lstat, mkdir, open, readlink, realpath, rename, stat, unlink} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
 import type {Adapter} from 'lowdb';
-import {StoreError} from '../core/errors.ts';
+import {ownErrorCode, StoreError} from '../core/errors.ts';
 
 /** The largest file updock reads or writes: far above what it writes (bounded caches), far below what hurts. */
 export const maxDatabaseBytes = 64 * 1024 * 1024;
@@ -377,11 +377,7 @@ async function syncDirectory(directory: string): Promise<void> {
 }
 
 function errorCode(error: unknown): string {
-	if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
-		return error.code;
-	}
-
-	return describe(error);
+	return ownErrorCode(error) ?? describe(error);
 }
 
 function describe(error: unknown): string {
